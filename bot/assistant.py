@@ -1,0 +1,53 @@
+"""Assemble the assistant: policy pack, templates, NLU (embedded or external), dialogue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.dialogue.core import Dialogue
+from bot.policy_pack import PolicyPack, load_policy_pack
+from bot.render import Renderer
+from nlu.client import NluClient
+from nlu.service import NluService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Assistant:
+    settings: Settings
+    pack: PolicyPack
+    renderer: Renderer
+    nlu: NluClient
+    dialogue: Dialogue
+
+
+def build_dialogue(settings: Settings, nlu: NluClient) -> Assistant:
+    pack = load_policy_pack(settings.paths.policy)
+    renderer = Renderer(settings.paths.responses, pack)
+    dialogue = Dialogue(pack, renderer, nlu, settings.dialogue)
+    return Assistant(settings, pack, renderer, nlu, dialogue)
+
+
+@asynccontextmanager
+async def running_assistant(settings: Settings) -> AsyncIterator[Assistant]:
+    """Yield a ready assistant; start (and finally stop) the NLU service if none is configured."""
+    service: NluService | None = None
+    url, token = settings.nlu.url, settings.nlu.token
+    if url is None:
+        service = NluService(settings.nlu.host, settings.nlu.port, settings.paths.var / "log")
+        log.info("starting the embedded NLU service (this takes a minute) …")
+        await asyncio.to_thread(service.start, settings.nlu.startup_timeout_seconds)
+        url, token = service.url, service.token
+    client = NluClient(url, token, settings.nlu.timeout_seconds, settings.nlu.retry_after_seconds)
+    try:
+        yield build_dialogue(settings, client)
+    finally:
+        await client.aclose()
+        if service is not None:
+            await asyncio.to_thread(service.stop)

@@ -1,0 +1,1 @@
+"""Channels: the console REPL, the `ask` command and Telegram."""

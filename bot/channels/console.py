@@ -1,0 +1,80 @@
+"""The console channel: a REPL for people, and `ask` for scripts (JSON lines)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from bot.channels.plain import to_plain
+from bot.dialogue.core import Dialogue
+from bot.dialogue.types import Context, Reply
+
+PROMPT = "您> "
+QUIT_WORDS = {"exit", "quit", "退出", ":q"}
+
+
+def show(reply: Reply, out: TextIO) -> list[str]:
+    """Print a reply; return the button payloads in the order they were numbered."""
+    out.write(f"助手> {to_plain(reply.text)}\n")
+    payloads: list[str] = []
+    for row in reply.buttons:
+        for button in row:
+            payloads.append(button.data)
+            out.write(f"  [{len(payloads)}] {button.label}\n")
+    out.flush()
+    return payloads
+
+
+async def chat(dialogue: Dialogue, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
+    """Type a question; type a button's number to press it; 退出 or Ctrl-D to leave."""
+    context = Context()
+    payloads = show(dialogue.welcome(), out)
+    out.write("（输入问题回车即可；输入按钮编号可点选；输入“退出”结束）\n")
+    while True:
+        out.write(PROMPT)
+        out.flush()
+        line = await asyncio.to_thread(inp.readline)
+        if not line:
+            break
+        text = line.strip()
+        if text in QUIT_WORDS:
+            break
+        if text.isdigit() and 1 <= int(text) <= len(payloads):
+            reply = dialogue.handle_button(payloads[int(text) - 1], context)
+        elif text in {"/start", "/menu"}:
+            reply = dialogue.welcome()
+        elif text == "/help":
+            reply = dialogue.message("help")
+        else:
+            reply = await dialogue.handle_text(text, context)
+        payloads = show(reply, out)
+    out.write("助手> 再见！\n")
+
+
+def reply_json(question: str, reply: Reply) -> str:
+    """The `ask --json` contract: {"q", "intent", "confidence", "answered", "sections", "text"}."""
+    return json.dumps(
+        {
+            "q": question,
+            "intent": reply.intent,
+            "confidence": None if reply.confidence is None else round(reply.confidence, 4),
+            "answered": reply.answered,
+            "sections": list(reply.sections),
+            "text": to_plain(reply.text),
+        },
+        ensure_ascii=False,
+    )
+
+
+async def ask(dialogue: Dialogue, questions: Iterable[str], as_json: bool, out: TextIO) -> None:
+    """Answer each question independently (fresh context each)."""
+    for question in questions:
+        reply = await dialogue.handle_text(question, Context())
+        if as_json:
+            out.write(reply_json(question, reply) + "\n")
+        else:
+            out.write(f"问：{question}\n答：{to_plain(reply.text)}\n\n")
+        out.flush()

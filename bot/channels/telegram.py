@@ -1,0 +1,148 @@
+"""The Telegram channel: python-telegram-bot Application, long polling."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AsyncExitStack
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.assistant import Assistant, running_assistant
+from bot.config import Settings
+from bot.dialogue.core import Dialogue
+from bot.dialogue.types import Context, Reply
+
+log = logging.getLogger(__name__)
+
+ASSISTANT_KEY = "assistant"
+STACK_KEY = "exit_stack"
+CONTEXT_KEY = "dialogue_context"
+
+
+def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+async def send_reply(message: Message, reply: Reply) -> None:
+    await message.reply_text(
+        reply.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=_markup(reply),
+        disable_web_page_preview=True,
+    )
+
+
+def _dialogue(context: ContextTypes.DEFAULT_TYPE) -> Dialogue:
+    assistant: Assistant = context.application.bot_data[ASSISTANT_KEY]
+    return assistant.dialogue
+
+
+def _chat_context(context: ContextTypes.DEFAULT_TYPE) -> Context:
+    chat_data = context.chat_data if context.chat_data is not None else {}
+    return chat_data.setdefault(CONTEXT_KEY, Context())
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = update.effective_user
+    name = user.first_name if user else None
+    await send_reply(update.effective_message, _dialogue(context).welcome(name))
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await send_reply(update.effective_message, _dialogue(context).message("help"))
+
+
+async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await send_reply(update.effective_message, _dialogue(context).menu())
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    reply = await _dialogue(context).handle_text(message.text or "", _chat_context(context))
+    await send_reply(message, reply)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    await query.answer()
+    reply = _dialogue(context).handle_button(query.data or "", _chat_context(context))
+    if isinstance(query.message, Message):
+        await send_reply(query.message, reply)
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await send_reply(update.effective_message, _dialogue(context).message("unknown_command"))
+
+
+async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await send_reply(update.effective_message, _dialogue(context).message("non_text"))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    # The formatter redacts the token from the trace.
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        try:
+            await send_reply(update.effective_message, _dialogue(context).message("error"))
+        except Exception:
+            log.warning("could not send the error apology")
+
+
+async def _post_init(application: Application) -> None:
+    settings: Settings = application.bot_data["settings"]
+    stack = AsyncExitStack()
+    application.bot_data[STACK_KEY] = stack
+    application.bot_data[ASSISTANT_KEY] = await stack.enter_async_context(
+        running_assistant(settings)
+    )
+    log.info("assistant ready")
+
+
+async def _post_shutdown(application: Application) -> None:
+    stack: AsyncExitStack | None = application.bot_data.get(STACK_KEY)
+    if stack is not None:
+        await stack.aclose()
+
+
+def build_application(settings: Settings) -> Application:
+    builder = ApplicationBuilder().token(settings.telegram.token or "")
+    if settings.telegram.base_url:
+        base = settings.telegram.base_url.rstrip("/")
+        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    application = builder.post_init(_post_init).post_shutdown(_post_shutdown).build()
+    application.bot_data["settings"] = settings
+    application.add_handler(CommandHandler("start", on_start))
+    application.add_handler(CommandHandler("help", on_help))
+    application.add_handler(CommandHandler("menu", on_menu))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
+    application.add_handler(MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL, on_non_text))
+    application.add_error_handler(on_error)
+    return application
+
+
+def run_polling(settings: Settings) -> None:
+    application = build_application(settings)
+    application.run_polling(
+        allowed_updates=Update.ALL_TYPES,
+        timeout=int(settings.telegram.poll_timeout),
+        drop_pending_updates=False,
+    )

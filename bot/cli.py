@@ -1,0 +1,60 @@
+"""`python -m bot [chat|ask|run]`. Without a subcommand: Telegram if a token is set, else chat."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.assistant import running_assistant
+from bot.config import load_settings
+from bot.logging_setup import setup_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="职业技能提升行动政策助手")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("chat", help="console chat")
+    ask = sub.add_parser("ask", help="answer questions (arguments, or one per stdin line)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per line")
+    ask.add_argument("questions", nargs="*")
+    sub.add_parser("run", help="Telegram long polling (needs TELEGRAM_BOT_TOKEN)")
+    return parser
+
+
+async def _chat() -> None:
+    from bot.channels.console import chat
+
+    async with running_assistant(load_settings()) as assistant:
+        await chat(assistant.dialogue)
+
+
+async def _ask(questions: list[str], as_json: bool) -> None:
+    from bot.channels.console import ask
+
+    async with running_assistant(load_settings()) as assistant:
+        await ask(assistant.dialogue, questions, as_json, sys.stdout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings()
+    command = args.command or ("run" if settings.telegram.token else "chat")
+    # Console output stays clean: only warnings go to stderr there.
+    setup_logging(logging.INFO if command == "run" else logging.WARNING)
+    if command == "chat":
+        asyncio.run(_chat())
+    elif command == "ask":
+        questions = args.questions or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+        asyncio.run(_ask(questions, args.json))
+    elif command == "run":
+        if not settings.telegram.token:
+            sys.stderr.write(
+                "TELEGRAM_BOT_TOKEN 未设置：请先设置机器人令牌，或用 chat 命令在控制台试用。\n"
+            )
+            return 2
+        from bot.channels.telegram import run_polling
+
+        run_polling(settings)
+    return 0

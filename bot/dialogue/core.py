@@ -1,0 +1,186 @@
+"""One conversational turn: normalise, ask the NLU, pick the reply, render it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Protocol
+
+from bot.config import DialogueSettings
+from bot.dialogue.types import Button, Context, Reply
+from bot.policy_pack import PolicyPack
+from bot.privacy import mask_personal_numbers
+from bot.render import Renderer
+from nlu.client import NluResult, NluUnavailable
+from nlu.normalize import normalize
+
+log = logging.getLogger(__name__)
+
+# Button payloads: short ASCII codes (Telegram allows 64 bytes).
+TOPIC_PREFIX = "t:"
+MENU = "m"
+NONE_OF_THESE = "n"
+FALLBACK_INTENT = "nlu_fallback"
+
+
+class Parser(Protocol):
+    async def parse(self, text: str) -> NluResult: ...
+
+
+@dataclass(frozen=True)
+class Candidate:
+    topic: str
+    confidence: float
+
+
+class Dialogue:
+    def __init__(
+        self,
+        pack: PolicyPack,
+        renderer: Renderer,
+        nlu: Parser,
+        settings: DialogueSettings,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self._pack = pack
+        self._renderer = renderer
+        self._nlu = nlu
+        self._settings = settings
+        self._today = today
+
+    # ---- entry points -------------------------------------------------------------------
+
+    async def handle_text(self, raw: str, context: Context) -> Reply:
+        text = normalize(raw)
+        if not text:
+            return self._message("empty")
+        notes: list[str] = []
+        if len(text) > self._settings.max_input_chars:
+            text = text[: self._settings.max_input_chars]
+            notes.append(self._render("messages/too_long.j2", limit=self._settings.max_input_chars))
+        masked = mask_personal_numbers(text)
+        try:
+            result = await self._nlu.parse(masked.text)
+        except NluUnavailable:
+            return self._degraded()
+        log.info("intent=%s confidence=%.2f text=%s", result.intent, result.confidence, masked.text)
+        reply = self._reply_for(result, context)
+        if notes:
+            reply = replace(reply, text="\n".join([*notes, reply.text]))
+        return reply
+
+    def handle_button(self, data: str, context: Context) -> Reply:
+        if data == MENU:
+            return self.menu()
+        if data == NONE_OF_THESE:
+            return self._message("none_of_these", kind="decline")
+        if data.startswith(TOPIC_PREFIX) and data[len(TOPIC_PREFIX) :] in self._pack.topics:
+            return self._answer(data[len(TOPIC_PREFIX) :], context, confidence=1.0)
+        return self._message("stale_button")
+
+    def welcome(self, name: str | None = None) -> Reply:
+        return Reply(
+            text=self._render("messages/welcome.j2", name=name),
+            buttons=self._menu_buttons(),
+            kind="message",
+        )
+
+    def menu(self) -> Reply:
+        return Reply(text=self._render("messages/menu.j2"), buttons=self._menu_buttons())
+
+    def message(self, name: str) -> Reply:
+        """A fixed message from responses/messages/ (help, non_text, error …)."""
+        return self._message(name)
+
+    # ---- deciding ---------------------------------------------------------------------
+
+    def _reply_for(self, result: NluResult, context: Context) -> Reply:
+        intent = result.intent
+        if intent in self._pack.out_of_scope:
+            return self._decline(intent, result.confidence)
+        if intent in self._pack.smalltalk:
+            reply = self._message(intent, kind="smalltalk")
+            return replace(reply, intent=intent, confidence=result.confidence, answered=True)
+        candidates = self._candidates(result)
+        if intent in self._pack.topics and not self._is_unsure(result, candidates):
+            return self._answer(intent, context, result.confidence)
+        if candidates:
+            return self._clarify(candidates, result)
+        return self._decline("out_of_scope", result.confidence, intent=intent)
+
+    def _candidates(self, result: NluResult) -> list[Candidate]:
+        ranked = [
+            Candidate(r.name, r.confidence) for r in result.ranking if r.name in self._pack.topics
+        ]
+        if not ranked and result.intent in self._pack.topics:
+            ranked = [Candidate(result.intent, result.confidence)]
+        return ranked[: self._settings.max_candidates]
+
+    def _is_unsure(self, result: NluResult, candidates: list[Candidate]) -> bool:
+        if result.confidence < self._settings.confidence_threshold:
+            return True
+        others = [c for c in candidates if c.topic != result.intent]
+        return bool(others) and result.confidence - others[0].confidence < (
+            self._settings.ambiguity_margin
+        )
+
+    # ---- building replies -------------------------------------------------------------
+
+    def _answer(self, topic_id: str, context: Context, confidence: float) -> Reply:
+        topic = self._pack.topics[topic_id]
+        context.last_topic = topic_id
+        body = self._render(f"answers/{topic_id}.j2")
+        cited = [self._pack.sections[s] for s in topic.sections]
+        footer = self._render("messages/citation.j2", cited=cited)
+        return Reply(
+            text=f"{body}\n\n{footer}",
+            sections=topic.sections,
+            intent=topic_id,
+            confidence=confidence,
+            answered=True,
+            kind="answer",
+        )
+
+    def _clarify(self, candidates: list[Candidate], result: NluResult) -> Reply:
+        rows = tuple(
+            (Button(self._pack.topics[c.topic].label, TOPIC_PREFIX + c.topic),) for c in candidates
+        )
+        rows += ((Button("都不是", NONE_OF_THESE),),)
+        return Reply(
+            text=self._render("messages/clarify.j2"),
+            buttons=rows,
+            intent=result.intent,
+            confidence=result.confidence,
+            answered=False,
+            kind="clarify",
+        )
+
+    def _decline(self, kind: str, confidence: float, intent: str | None = None) -> Reply:
+        return Reply(
+            text=self._render(f"declines/{kind}.j2"),
+            intent=intent or kind,
+            confidence=confidence,
+            answered=False,
+            kind="decline",
+        )
+
+    def _degraded(self) -> Reply:
+        return Reply(
+            text=self._render("messages/nlu_down.j2"),
+            buttons=self._menu_buttons(),
+            answered=False,
+            kind="degraded",
+        )
+
+    def _message(self, name: str, kind: str = "message") -> Reply:
+        return Reply(text=self._render(f"messages/{name}.j2"), kind=kind)
+
+    def _menu_buttons(self) -> tuple[tuple[Button, ...], ...]:
+        buttons = [Button(self._pack.topics[t].label, TOPIC_PREFIX + t) for t in self._pack.menu]
+        # Two per row keeps labels readable on a phone.
+        return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+
+    def _render(self, name: str, **extra: object) -> str:
+        return self._renderer.render(name, self._today(), **extra)

@@ -1,0 +1,30 @@
+"""Plain data passed between the channels and the dialogue core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    # Short ASCII code, at most 64 bytes (Telegram's callback_data limit).
+    data: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str  # Telegram HTML
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    sections: tuple[str, ...] = ()
+    intent: str | None = None
+    confidence: float | None = None
+    answered: bool = False
+    kind: str = "message"  # answer | clarify | decline | degraded | smalltalk | message
+
+
+@dataclass
+class Context:
+    """A user's short-term conversation state, kept per chat by the channel."""
+
+    last_topic: str | None = None

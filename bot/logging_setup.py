@@ -1,0 +1,33 @@
+"""Logging that never prints secrets: tokens are redacted from every record."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# Telegram bot tokens (123456:ABC…) and ?token=… query parameters.
+_SECRET_PATTERNS = (
+    re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}"),
+    re.compile(r"(token=)[^&\s\"']+"),
+)
+
+
+def redact(text: str) -> str:
+    text = _SECRET_PATTERNS[0].sub("<bot-token>", text)
+    return _SECRET_PATTERNS[1].sub(r"\1<redacted>", text)
+
+
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)

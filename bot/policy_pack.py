@@ -1,0 +1,136 @@
+"""Load the policy pack (policy/*.yml): plan, sections, parameters and topics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    title: str
+    short_title: str
+    start: date
+    end: date
+    hotline: str
+    bureau: str
+
+    def in_force(self, on: date) -> bool:
+        return self.start <= on <= self.end
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    start: date
+    end: date | None
+    value: float
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    description: str
+    unit: str
+    reference: str
+    values: tuple[ParameterValue, ...]
+
+    def at(self, on: date) -> float | None:
+        """The value in force on a date, or None when the plan gives none for it."""
+        for item in self.values:
+            if item.start <= on and (item.end is None or on <= item.end):
+                return item.value
+        return None
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    label: str
+    sections: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PolicyPack:
+    plan: Plan
+    sections: dict[str, Section]
+    parameters: dict[str, Parameter]
+    topics: dict[str, Topic]
+    menu: tuple[str, ...]
+    smalltalk: frozenset[str]
+    out_of_scope: frozenset[str]
+
+    def parameter_values(self, on: date) -> dict[str, Any]:
+        """Parameters in force on a date as a nested dict, e.g. p.apprentice_employee.x."""
+        tree: dict[str, Any] = {}
+        for name, parameter in self.parameters.items():
+            node = tree
+            *parents, leaf = name.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = parameter.at(on)
+        return tree
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def _parameters(tree: dict[str, Any], prefix: str = "") -> dict[str, Parameter]:
+    """Flatten the OpenFisca-style tree: a node with `values` is a parameter."""
+    found: dict[str, Parameter] = {}
+    for key, node in tree.items():
+        name = f"{prefix}{key}"
+        if "values" in node:
+            found[name] = Parameter(
+                name=name,
+                description=node["description"],
+                unit=str(node.get("unit", "")),
+                reference=str(node["reference"]),
+                values=tuple(
+                    ParameterValue(v["start"], v.get("end"), v["value"]) for v in node["values"]
+                ),
+            )
+        else:
+            found.update(_parameters(node, f"{name}."))
+    return found
+
+
+def load_policy_pack(directory: Path) -> PolicyPack:
+    plan_raw = _load(directory / "plan.yml")
+    sections_raw = _load(directory / "sections.yml")
+    topics_raw = _load(directory / "topics.yml")
+    plan = Plan(
+        id=plan_raw["id"],
+        title=plan_raw["title"],
+        short_title=plan_raw["short_title"],
+        start=plan_raw["period"]["start"],
+        end=plan_raw["period"]["end"],
+        hotline=str(plan_raw["contacts"]["hotline"]),
+        bureau=plan_raw["contacts"]["bureau"],
+    )
+    sections = {s["id"]: Section(s["id"], s["title"], s["text"]) for s in sections_raw["sections"]}
+    topics = {
+        topic_id: Topic(topic_id, t["label"], tuple(t["sections"]))
+        for topic_id, t in topics_raw["topics"].items()
+    }
+    return PolicyPack(
+        plan=plan,
+        sections=sections,
+        parameters=_parameters(_load(directory / "parameters.yml")),
+        topics=topics,
+        menu=tuple(topics_raw["menu"]),
+        smalltalk=frozenset(topics_raw["smalltalk"]),
+        out_of_scope=frozenset(topics_raw["out_of_scope"]),
+    )

@@ -1,0 +1,57 @@
+"""Render replies from the Jinja2 templates in responses/ (Telegram HTML, autoescaped)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from bot.policy_pack import PolicyPack
+
+
+def _num(value: float) -> str:
+    """4000.0 → '4000', 0.99 → '0.99'."""
+    return f"{value:g}"
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:g}%"
+
+
+class Renderer:
+    def __init__(self, templates: Path, pack: PolicyPack) -> None:
+        # autoescape=True: select_autoescape would skip .j2 files, and user text must never
+        # become Telegram HTML markup.
+        self._env = Environment(
+            loader=FileSystemLoader(templates),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self._env.filters["num"] = _num
+        self._env.filters["pct"] = _pct
+        self._pack = pack
+
+    def base_context(self, today: date) -> dict[str, Any]:
+        plan = self._pack.plan
+        return {
+            "plan": plan,
+            # Figures are the plan's own, as they stood during its period.
+            "p": self._pack.parameter_values(min(today, plan.end)),
+            "in_force": plan.in_force(today),
+            "catalogue_note": None,
+            "dibao_note": None,
+        }
+
+    def render(self, template: str, today: date, **extra: Any) -> str:
+        context = self.base_context(today) | extra
+        return self._env.get_template(template).render(context).strip()
+
+    def names(self, folder: str) -> list[str]:
+        return sorted(
+            n for n in self._env.list_templates(extensions=["j2"]) if n.startswith(f"{folder}/")
+        )

@@ -1,0 +1,38 @@
+"""Input normalisation applied before any text reaches the NLU service."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_SPACES = re.compile(r"\s+")
+# Control and format characters (bidi overrides, zero-width joiners ...) carry no meaning here.
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Co", "Cs"}
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def normalize(text: str, max_chars: int | None = None) -> str:
+    """NFKC (full-width → half-width), drop control chars, collapse whitespace,
+    strip a leading '/', convert traditional to simplified Chinese, and cut to max_chars.
+
+    A leading '/' would make Rasa read the text as an injected intent.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(
+        " " if ch in "\t\n\r" else ch
+        for ch in text
+        if ch in "\t\n\r" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+    )
+    text = _SPACES.sub(" ", text).strip()
+    text = text.lstrip("/").strip()
+    text = _t2s().convert(text)
+    if max_chars is not None:
+        text = text[:max_chars]
+    return text

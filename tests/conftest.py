@@ -1,0 +1,96 @@
+"""Shared fixtures. The real NLU service is started once per test session, on demand."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.policy_pack import PolicyPack, load_policy_pack
+from bot.render import Renderer
+from nlu.service import NluService
+from tests.support.botapi import BotApiStandIn
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class NluEndpoint:
+    url: str
+    token: str | None
+
+    def env(self) -> dict[str, str]:
+        env = {"NLU_URL": self.url}
+        if self.token:
+            env["NLU_TOKEN"] = self.token
+        return env
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return load_settings(ROOT / "config.yml", env={})
+
+
+@pytest.fixture(scope="session")
+def pack(settings: Settings) -> PolicyPack:
+    return load_policy_pack(settings.paths.policy)
+
+
+@pytest.fixture(scope="session")
+def renderer(settings: Settings, pack: PolicyPack) -> Renderer:
+    return Renderer(settings.paths.responses, pack)
+
+
+@pytest.fixture(scope="session")
+def nlu_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NluEndpoint]:
+    """The real Rasa model over HTTP: NLU_URL when given, else one service for the session."""
+    if os.environ.get("NLU_URL"):
+        yield NluEndpoint(os.environ["NLU_URL"], os.environ.get("NLU_TOKEN"))
+        return
+    service = NluService(log_dir=tmp_path_factory.mktemp("nlu-log"))
+    service.start()
+    try:
+        yield NluEndpoint(service.url, service.token)
+    finally:
+        service.stop()
+
+
+@pytest.fixture()
+def botapi() -> Iterator[BotApiStandIn]:
+    server = BotApiStandIn()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def bot_env(endpoint: NluEndpoint, **extra: str) -> dict[str, str]:
+    """Environment for a `python -m bot` subprocess using the session's NLU service."""
+    env = {k: v for k, v in os.environ.items() if k not in {"TELEGRAM_BOT_TOKEN"}}
+    return {**env, **endpoint.env(), "PYTHONUNBUFFERED": "1", **extra}
+
+
+def run_bot(
+    args: list[str], env: dict[str, str], stdin: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+PLAN_DAY = date(2020, 6, 1)
+TODAY = date(2026, 11, 25)

@@ -1,0 +1,239 @@
+"""A Bot API stand-in on 127.0.0.1: enough of Telegram's HTTP API for a PTB 22 bot to
+long-poll it. Tests push updates in and read what the bot sent. Like Telegram, it rejects
+HTML that Telegram could not parse and texts over 4096 characters."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.support.telegram_html import telegram_html_error
+
+BOT_USER = {
+    "id": 777000111,
+    "is_bot": True,
+    "first_name": "政策助手",
+    "username": "skills_policy_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+
+@dataclass
+class Sent:
+    method: str
+    params: dict[str, Any]
+    message_id: int | None = None
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return None if value is None else int(value)
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        markup = self.params.get("reply_markup")
+        if not markup:
+            return []
+        rows = (json.loads(markup) if isinstance(markup, str) else markup)["inline_keyboard"]
+        return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+
+@dataclass
+class BotApiStandIn:
+    host: str = "127.0.0.1"
+    port: int = 0
+    sent: list[Sent] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    _updates: list[dict[str, Any]] = field(default_factory=list)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # ---- lifecycle (runs in its own thread with its own event loop) ----
+
+    def start(self) -> None:
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("Bot API stand-in did not start")
+
+    def _serve(self, ready: threading.Event) -> None:
+        self._loop = asyncio.new_event_loop()
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        self._loop.run_until_complete(self._runner.setup())
+        site = web.TCPSite(self._runner, self.host, self.port)
+        self._loop.run_until_complete(site.start())
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        ready.set()
+        self._loop.run_forever()
+
+    def stop(self) -> None:
+        async def shutdown() -> None:
+            await self._runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # ---- what tests do ----
+
+    def _push(self, kind: str, payload: dict[str, Any]) -> None:
+        with self._lock:
+            self._updates.append({"update_id": next(self._ids), kind: payload})
+
+    def _message(self, chat_id: int, **extra: Any) -> dict[str, Any]:
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "小王"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "小王", "language_code": "zh"},
+            **extra,
+        }
+
+    def push_text(self, chat_id: int, text: str) -> None:
+        extra: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            extra["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        self._push("message", self._message(chat_id, **extra))
+
+    def push_sticker(self, chat_id: int) -> None:
+        sticker = {
+            "file_id": "CAACAgIAAxk",
+            "file_unique_id": "AgAD",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+        self._push("message", self._message(chat_id, sticker=sticker))
+
+    def push_photo(self, chat_id: int) -> None:
+        photo = [{"file_id": "AgACAgIAAxk", "file_unique_id": "AQAD", "width": 90, "height": 90}]
+        self._push("message", self._message(chat_id, photo=photo))
+
+    def push_callback(self, chat_id: int, data: str, message_id: int | None = None) -> None:
+        message = self._message(chat_id, text="(按钮所在消息)")
+        message["from"] = BOT_USER
+        if message_id is not None:
+            message["message_id"] = message_id
+        query = {
+            "id": str(next(self._ids)),
+            "from": {"id": chat_id, "is_bot": False, "first_name": "小王"},
+            "chat_instance": f"ci{chat_id}",
+            "message": message,
+            "data": data,
+        }
+        self._push("callback_query", query)
+
+    def messages_to(self, chat_id: int) -> list[Sent]:
+        with self._lock:
+            return [s for s in self.sent if s.method == "sendMessage" and s.chat_id == chat_id]
+
+    def wait_for_messages(self, chat_id: int, count: int, timeout: float = 30) -> list[Sent]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.messages_to(chat_id)
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(
+            f"expected {count} messages to {chat_id}, got {len(self.messages_to(chat_id))}"
+        )
+
+    def calls(self, method: str) -> list[Sent]:
+        with self._lock:
+            return [s for s in self.sent if s.method == method]
+
+    # ---- the HTTP side ----
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            return dict(await request.json())
+        form = await request.post()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            return web.json_response({"ok": True, "result": True})
+        return await handler(params)
+
+    @staticmethod
+    def _ok(result: Any) -> web.Response:
+        return web.json_response({"ok": True, "result": result})
+
+    @staticmethod
+    def _bad_request(description: str) -> web.Response:
+        return web.json_response(
+            {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"},
+            status=400,
+        )
+
+    async def _api_getMe(self, params: dict[str, Any]) -> web.Response:
+        return self._ok(BOT_USER)
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> web.Response:
+        offset = int(params.get("offset") or 0)
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 1.0)
+        while True:
+            with self._lock:
+                # Telegram forgets updates below the offset the client confirms.
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                pending = list(self._updates)
+            if pending or time.monotonic() >= deadline:
+                return self._ok(pending)
+            await asyncio.sleep(0.05)
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> web.Response:
+        text = str(params.get("text", ""))
+        if not text.strip():
+            return self._bad_request("message text is empty")
+        if len(text) > 4096:
+            return self._bad_request("message is too long")
+        if params.get("parse_mode") == "HTML":
+            problem = telegram_html_error(text)
+            if problem:
+                self.errors.append(problem)
+                return self._bad_request(f"can't parse entities: {problem}")
+        message_id = next(self._message_ids)
+        with self._lock:
+            self.sent.append(Sent("sendMessage", params, message_id))
+        chat_id = int(params["chat_id"])
+        return self._ok(
+            {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+                "text": text,
+            }
+        )
+
+    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> web.Response:
+        with self._lock:
+            self.sent.append(Sent("answerCallbackQuery", params))
+        return self._ok(True)

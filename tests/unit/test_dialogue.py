@@ -1,0 +1,182 @@
+"""Dialogue turns with a fake NLU: answer, clarify, decline, degrade, buttons, bad input."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.config import Settings
+from bot.dialogue.core import MENU, NONE_OF_THESE, TOPIC_PREFIX, Dialogue
+from bot.dialogue.types import Context
+from bot.policy_pack import PolicyPack
+from bot.render import Renderer
+from tests.conftest import TODAY
+from tests.support.fake_nlu import FakeNlu, result
+
+
+@pytest.fixture()
+def fake() -> FakeNlu:
+    return FakeNlu()
+
+
+@pytest.fixture()
+def dialogue(pack: PolicyPack, renderer: Renderer, fake: FakeNlu, settings: Settings) -> Dialogue:
+    return Dialogue(pack, renderer, fake, settings.dialogue, today=lambda: TODAY)
+
+
+async def test_confident_topic_is_answered_with_its_sections(dialogue: Dialogue, fake: FakeNlu):
+    q = "我是外地户口，能领培训补贴吗？"
+    fake.answers[q] = result(q, ("social_training_eligibility", 0.95), ("subsidy_amount", 0.02))
+    context = Context()
+    reply = await dialogue.handle_text(q, context)
+    assert reply.answered and reply.kind == "answer"
+    assert reply.sections == ("三(一)",)
+    assert "居住证" in reply.text and "三(一)" in reply.text
+    # Every answer names the plan and its period, and that it has expired by now.
+    assert "2019—2021年" in reply.text and "已于2021年12月31日到期" in reply.text
+    assert context.last_topic == "social_training_eligibility"
+
+
+async def test_answer_figures_come_from_parameters(dialogue: Dialogue, fake: FakeNlu):
+    q = "学徒制一年补多少钱"
+    fake.answers[q] = result(q, ("apprentice_employee", 0.97))
+    reply = await dialogue.handle_text(q, Context())
+    assert "4000元" in reply.text and "50%" in reply.text and "1—2年" in reply.text
+    assert reply.sections == ("四(一)",)
+
+
+async def test_low_confidence_asks_did_you_mean(dialogue: Dialogue, fake: FakeNlu):
+    q = "补贴"
+    fake.answers[q] = result(
+        q, ("subsidy_amount", 0.40), ("service_claim", 0.30), ("greet", 0.2), ("fraud", 0.1)
+    )
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "clarify" and not reply.answered
+    assert "您是不是想问" in reply.text
+    data = [b.data for row in reply.buttons for b in row]
+    # In-scope candidates only (greet is not a topic), best first, plus "都不是".
+    assert data == [
+        TOPIC_PREFIX + "subsidy_amount",
+        TOPIC_PREFIX + "service_claim",
+        TOPIC_PREFIX + "fraud",
+        NONE_OF_THESE,
+    ]
+    assert reply.buttons[-1][0].label == "都不是"
+
+
+async def test_close_second_intent_asks_did_you_mean(dialogue: Dialogue, fake: FakeNlu):
+    q = "学徒补贴"
+    fake.answers[q] = result(q, ("apprentice_employee", 0.62), ("apprentice_student", 0.58))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "clarify"
+
+
+async def test_fallback_intent_with_topic_candidates_clarifies(dialogue: Dialogue, fake: FakeNlu):
+    q = "那个钱"
+    fake.answers[q] = result(q, ("nlu_fallback", 0.35), ("subsidy_amount", 0.3))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "clarify" and not reply.answered
+
+
+async def test_out_of_scope_is_declined_with_pointer(dialogue: Dialogue, fake: FakeNlu):
+    reply = await dialogue.handle_text("今天天气怎么样", Context())
+    assert reply.kind == "decline" and not reply.answered
+    assert "12333" in reply.text and reply.sections == ()
+
+
+@pytest.mark.parametrize(
+    ("intent", "must_say"),
+    [
+        ("oos_pension", "养老金"),
+        ("oos_unemployment_insurance", "失业保险"),
+        ("oos_other_program", "4050"),
+        ("oos_case_status", "进度"),
+        ("oos_abuse", "12333"),
+    ],
+)
+async def test_each_out_of_scope_kind_has_its_own_pointer(
+    dialogue: Dialogue, fake: FakeNlu, intent: str, must_say: str
+):
+    fake.answers["q"] = result("q", (intent, 0.9))
+    reply = await dialogue.handle_text("q", Context())
+    assert not reply.answered and must_say in reply.text and "12333" in reply.text
+
+
+async def test_smalltalk_gets_its_reply(dialogue: Dialogue, fake: FakeNlu):
+    fake.answers["你是机器人吗"] = result("你是机器人吗", ("bot_challenge", 0.99))
+    reply = await dialogue.handle_text("你是机器人吗", Context())
+    assert "不是真人" in reply.text and reply.intent == "bot_challenge"
+
+
+async def test_nlu_down_gives_apology_and_topic_menu(dialogue: Dialogue, fake: FakeNlu):
+    fake.down = True
+    reply = await dialogue.handle_text("外地户口能领补贴吗", Context())
+    assert reply.kind == "degraded" and not reply.answered
+    assert "抱歉" in reply.text
+    assert any(b.data.startswith(TOPIC_PREFIX) for row in reply.buttons for b in row)
+    fake.down = False
+    fake.answers["外地户口能领补贴吗"] = result(
+        "外地户口能领补贴吗", ("social_training_eligibility", 0.9)
+    )
+    assert (await dialogue.handle_text("外地户口能领补贴吗", Context())).answered
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "\u200b\u200f"])
+async def test_empty_message_gets_a_prompt_and_skips_nlu(dialogue: Dialogue, fake: FakeNlu, text):
+    reply = await dialogue.handle_text(text, Context())
+    assert "空消息" in reply.text and fake.seen == []
+
+
+async def test_huge_message_is_cut_and_says_so(
+    dialogue: Dialogue, fake: FakeNlu, settings: Settings
+):
+    reply = await dialogue.handle_text("补贴" * 5000, Context())
+    assert len(fake.seen[0]) == settings.dialogue.max_input_chars
+    assert "只看了前" in reply.text and len(reply.text) < 4096
+
+
+async def test_template_syntax_and_markup_in_input_are_not_rendered(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    q = "{{ plan.hotline }} <b>x</b> {% for x in y %}"
+    fake.answers[q] = result(q, ("subsidy_amount", 0.3), ("service_claim", 0.28))
+    reply = await dialogue.handle_text(q, Context())
+    assert "{{" not in reply.text and "<b>x</b>" not in reply.text
+
+
+async def test_personal_numbers_never_reach_nlu_or_logs(
+    dialogue: Dialogue, fake: FakeNlu, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO)
+    await dialogue.handle_text("我身份证110101199003071234手机13812345678能领吗", Context())
+    sent = fake.seen[0]
+    assert "110101199003071234" not in sent and "13812345678" not in sent
+    assert "110101199003071234" not in caplog.text and "13812345678" not in caplog.text
+
+
+def test_topic_button_answers_that_topic(dialogue: Dialogue):
+    reply = dialogue.handle_button(TOPIC_PREFIX + "living_allowance", Context())
+    assert reply.answered and reply.sections == ("三(七)",) and "6个月" in reply.text
+
+
+def test_none_of_these_points_to_12333(dialogue: Dialogue):
+    reply = dialogue.handle_button(NONE_OF_THESE, Context())
+    assert "12333" in reply.text and not reply.answered
+
+
+def test_menu_button_shows_topics(dialogue: Dialogue, pack: PolicyPack):
+    reply = dialogue.handle_button(MENU, Context())
+    data = [b.data for row in reply.buttons for b in row]
+    assert data == [TOPIC_PREFIX + t for t in pack.menu]
+
+
+@pytest.mark.parametrize("data", ["t:no_such_topic", "x", "", "t:", "t:../../etc", "🙂" * 40])
+def test_stale_or_forged_button_is_answered_politely(dialogue: Dialogue, data: str):
+    reply = dialogue.handle_button(data, Context())
+    assert "过期" in reply.text and not reply.answered
+
+
+def test_all_button_payloads_fit_telegram(dialogue: Dialogue, pack: PolicyPack):
+    for topic in pack.topics:
+        assert len((TOPIC_PREFIX + topic).encode()) <= 64
