@@ -51,3 +51,6 @@ lint: .venv/.synced
 
 clean:
 	rm -rf .venv .venv-nlu .tools nlu/models var
+
+bench: setup
+	$(PY) -m benchmarks.nlu_latency

@@ -182,5 +182,5 @@ class Dialogue:
         # Two per row keeps labels readable on a phone.
         return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
 
-    def _render(self, name: str, **extra: object) -> str:
-        return self._renderer.render(name, self._today(), **extra)
+    def _render(self, template: str, **extra: object) -> str:
+        return self._renderer.render(template, self._today(), **extra)

@@ -180,3 +180,9 @@ def test_stale_or_forged_button_is_answered_politely(dialogue: Dialogue, data: s
 def test_all_button_payloads_fit_telegram(dialogue: Dialogue, pack: PolicyPack):
     for topic in pack.topics:
         assert len((TOPIC_PREFIX + topic).encode()) <= 64
+
+
+def test_welcome_greets_by_name_with_the_topic_menu(dialogue: Dialogue, pack: PolicyPack):
+    reply = dialogue.welcome("小王")
+    assert "小王" in reply.text
+    assert [b.data for row in reply.buttons for b in row] == [TOPIC_PREFIX + t for t in pack.menu]

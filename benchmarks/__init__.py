@@ -1,0 +1,1 @@
+"""Reproducible measurements, printed as tables (`make bench`)."""

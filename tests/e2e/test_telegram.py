@@ -1,0 +1,88 @@
+"""End to end: the real `python -m bot run` (python-telegram-bot Application, long polling)
+against the Bot API stand-in over HTTP on 127.0.0.1, with the real NLU service."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, NluEndpoint, bot_env
+from tests.support.botapi import BotApiStandIn
+
+TOKEN = "123456789:TEST-abcdefghijklmnopqrstuvwxyz0123"
+
+
+@pytest.fixture()
+def running_bot(
+    botapi: BotApiStandIn, nlu_endpoint: NluEndpoint, tmp_path: Path
+) -> Iterator[tuple[BotApiStandIn, Path]]:
+    log_path = tmp_path / "bot.log"
+    env = bot_env(nlu_endpoint, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=botapi.base_url)
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield botapi, log_path
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_start_question_and_button_press(running_bot: tuple[BotApiStandIn, Path]):
+    api, log_path = running_bot
+    chat = 5001
+    api.push_text(chat, "/start")
+    welcome = api.wait_for_messages(chat, 1)[0]
+    assert "政策助手" in welcome.text and "小王" in welcome.text
+    assert welcome.params.get("parse_mode") == "HTML"
+    topics = [data for _, data in welcome.buttons]
+    assert "t:social_training_eligibility" in topics
+
+    api.push_text(chat, "我是外地户口，能领培训补贴吗？")
+    answer = api.wait_for_messages(chat, 2)[1]
+    assert "居住证" in answer.text and "三(一)" in answer.text
+
+    api.push_callback(chat, "t:apprentice_employee", message_id=welcome.message_id)
+    pressed = api.wait_for_messages(chat, 3)[2]
+    assert "4000" in pressed.text and "四(一)" in pressed.text
+    assert api.calls("answerCallbackQuery"), "the button press must be acknowledged"
+
+    api.push_text(chat, "今天天气怎么样")
+    decline = api.wait_for_messages(chat, 4)[3]
+    assert "12333" in decline.text
+
+    assert api.errors == []
+    assert TOKEN.split(":")[1] not in log_path.read_text()
+
+
+def test_bad_input_gets_clear_replies(running_bot: tuple[BotApiStandIn, Path]):
+    api, _ = running_bot
+    chat = 5002
+    api.push_sticker(chat)
+    assert "文字" in api.wait_for_messages(chat, 1)[0].text
+    api.push_photo(chat)
+    assert "文字" in api.wait_for_messages(chat, 2)[1].text
+    api.push_callback(chat, "forged:payload")
+    assert "过期" in api.wait_for_messages(chat, 3)[2].text
+    api.push_text(chat, "/nosuchcommand")
+    assert "/start" in api.wait_for_messages(chat, 4)[3].text
+    api.push_text(chat, "<b>{{ 7*7 }}</b> {% raw %} & 补贴 " + "字" * 5000)
+    reply = api.wait_for_messages(chat, 5)[4]
+    assert "49" not in reply.text and len(reply.text) <= 4096
+    api.push_text(chat, "/help")
+    assert "12333" in api.wait_for_messages(chat, 6)[5].text
+    assert api.errors == []
