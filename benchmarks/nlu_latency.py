@@ -8,31 +8,22 @@ import asyncio
 import os
 import time
 from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
-import yaml
 
 from benchmarks.table import latency_row, machine, print_table
 from bot.assistant import build_dialogue
 from bot.config import load_settings
 from bot.dialogue.types import Context
 from nlu.client import NluClient
+from nlu.dataset import HELD_OUT_DIR, examples
 from nlu.service import NluService
 
-ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 
 
-def questions() -> list[str]:
-    found: list[str] = []
-    for block in yaml.safe_load((ROOT / "nlu/tests/test_nlu.yml").read_text("utf-8"))["nlu"]:
-        found += [line.strip()[2:] for line in block["examples"].splitlines() if line.strip()]
-    return found
-
-
 async def measure(url: str, token: str | None) -> list[list[str]]:
-    texts = questions() * ROUNDS
+    texts = [text for _, text in examples(HELD_OUT_DIR)] * ROUNDS
     raw: list[float] = []
     async with httpx.AsyncClient(timeout=30) as http:
         for text in texts:

@@ -8,10 +8,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.orm import sessionmaker
+
 from bot.config import Settings
 from bot.dialogue.core import Dialogue
+from bot.misses import MissLog
 from bot.policy_pack import PolicyPack, load_policy_pack
 from bot.render import Renderer
+from bot.store.db import database_url, make_engine, migrate, session_factory
 from nlu.client import NluClient
 from nlu.service import NluService
 
@@ -25,13 +29,22 @@ class Assistant:
     renderer: Renderer
     nlu: NluClient
     dialogue: Dialogue
+    sessions: sessionmaker
+
+
+def open_database(settings: Settings) -> sessionmaker:
+    """Engine for the configured database, migrated to the newest schema."""
+    engine = make_engine(database_url(settings.paths.var, settings.database_url))
+    migrate(engine)
+    return session_factory(engine)
 
 
 def build_dialogue(settings: Settings, nlu: NluClient) -> Assistant:
     pack = load_policy_pack(settings.paths.policy)
     renderer = Renderer(settings.paths.responses, pack)
-    dialogue = Dialogue(pack, renderer, nlu, settings.dialogue)
-    return Assistant(settings, pack, renderer, nlu, dialogue)
+    sessions = open_database(settings)
+    dialogue = Dialogue(pack, renderer, nlu, settings.dialogue, misses=MissLog(sessions))
+    return Assistant(settings, pack, renderer, nlu, dialogue, sessions)
 
 
 @asynccontextmanager

@@ -20,6 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
     ask.add_argument("questions", nargs="*")
     sub.add_parser("run", help="Telegram long polling (needs TELEGRAM_BOT_TOKEN)")
+    report = sub.add_parser("report", help="exports for the bureau")
+    report.add_argument("what", choices=["unanswered"], help="declined and unsure questions (CSV)")
+    report.add_argument("--output", "-o", help="file to write (default: stdout)")
     return parser
 
 
@@ -37,6 +40,18 @@ async def _ask(questions: list[str], as_json: bool) -> None:
         await ask(assistant.dialogue, questions, as_json, sys.stdout)
 
 
+def _report_unanswered(output: str | None) -> None:
+    from bot.assistant import open_database
+    from bot.misses import MissLog, write_csv
+
+    rows = MissLog(open_database(load_settings())).summary()
+    if output:
+        with open(output, "w", encoding="utf-8-sig", newline="") as out:  # Excel-friendly
+            write_csv(rows, out)
+    else:
+        write_csv(rows, sys.stdout)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings()
@@ -48,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     elif command == "ask":
         questions = args.questions or [line.rstrip("\n") for line in sys.stdin if line.strip()]
         asyncio.run(_ask(questions, args.json))
+    elif command == "report":
+        _report_unanswered(args.output)
     elif command == "run":
         if not settings.telegram.token:
             sys.stderr.write(

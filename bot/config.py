@@ -30,6 +30,7 @@ class DialogueSettings:
     ambiguity_margin: float
     max_candidates: int
     max_input_chars: int
+    followup_max_chars: int
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,12 @@ class Settings:
     telegram: TelegramSettings
     admins: frozenset[int]
     paths: Paths
+    database_url: str | None = field(default=None, repr=False)
 
 
 def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -> Settings:
     """Read config.yml and apply the environment
-    (NLU_URL, NLU_TOKEN, TELEGRAM_BOT_TOKEN, TELEGRAM_BASE_URL)."""
+    (NLU_URL, NLU_TOKEN, TELEGRAM_BOT_TOKEN, TELEGRAM_BASE_URL, DATABASE_URL)."""
     path = path or Path(os.environ.get("ASSISTANT_CONFIG", DEFAULT_CONFIG))
     env = dict(os.environ) if env is None else env
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -83,6 +85,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             ambiguity_margin=float(dialogue.get("ambiguity_margin", 0.12)),
             max_candidates=int(dialogue.get("max_candidates", 3)),
             max_input_chars=int(dialogue.get("max_input_chars", 300)),
+            followup_max_chars=int(dialogue.get("followup_max_chars", 12)),
         ),
         telegram=TelegramSettings(
             base_url=env.get("TELEGRAM_BASE_URL") or telegram.get("base_url") or None,
@@ -96,4 +99,5 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             nlu_project=base / paths.get("nlu_project", "nlu"),
             var=base / paths.get("var", "var"),
         ),
+        database_url=env.get("DATABASE_URL") or (raw.get("database") or {}).get("url") or None,
     )

@@ -70,6 +70,8 @@ class PolicyPack:
     menu: tuple[str, ...]
     smalltalk: frozenset[str]
     out_of_scope: frozenset[str]
+    # previous topic → {intent heard → topic to answer}
+    followups: dict[str, dict[str, str]]
 
     def parameter_values(self, on: date) -> dict[str, Any]:
         """Parameters in force on a date as a nested dict, e.g. p.apprentice_employee.x."""
@@ -133,4 +135,5 @@ def load_policy_pack(directory: Path) -> PolicyPack:
         menu=tuple(topics_raw["menu"]),
         smalltalk=frozenset(topics_raw["smalltalk"]),
         out_of_scope=frozenset(topics_raw["out_of_scope"]),
+        followups={k: dict(v) for k, v in (topics_raw.get("followups") or {}).items()},
     )

@@ -113,3 +113,24 @@ class NluService:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def main() -> None:
+    """Serve the model in the foreground, e.g. to share one service between several runs:
+    `.venv/bin/python -m nlu.service [PORT]` prints the NLU_URL and NLU_TOKEN to export."""
+    import sys
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    service = NluService(port=int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+    service.start()
+    # Blocked only now: the Rasa child must not inherit a blocked signal mask.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    print(f"export NLU_URL={service.url} NLU_TOKEN={service.token}", flush=True)
+    try:
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        service.stop()
+
+
+if __name__ == "__main__":
+    main()

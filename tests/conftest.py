@@ -72,10 +72,15 @@ def botapi() -> Iterator[BotApiStandIn]:
         server.stop()
 
 
-def bot_env(endpoint: NluEndpoint, **extra: str) -> dict[str, str]:
+@pytest.fixture()
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'assistant.db'}"
+
+
+def bot_env(endpoint: NluEndpoint, database_url: str, **extra: str) -> dict[str, str]:
     """Environment for a `python -m bot` subprocess using the session's NLU service."""
     env = {k: v for k, v in os.environ.items() if k not in {"TELEGRAM_BOT_TOKEN"}}
-    return {**env, **endpoint.env(), "PYTHONUNBUFFERED": "1", **extra}
+    return {**env, **endpoint.env(), "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **extra}
 
 
 def run_bot(

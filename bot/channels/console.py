@@ -11,6 +11,7 @@ from typing import TextIO
 from bot.channels.plain import to_plain
 from bot.dialogue.core import Dialogue
 from bot.dialogue.types import Context, Reply
+from bot.privacy import mask_personal_numbers
 
 PROMPT = "您> "
 QUIT_WORDS = {"exit", "quit", "退出", ":q"}
@@ -55,10 +56,11 @@ async def chat(dialogue: Dialogue, inp: TextIO = sys.stdin, out: TextIO = sys.st
 
 
 def reply_json(question: str, reply: Reply) -> str:
-    """The `ask --json` contract: {"q", "intent", "confidence", "answered", "sections", "text"}."""
+    """The `ask --json` contract: {"q", "intent", "confidence", "answered", "sections", "text"}.
+    `q` is echoed with personal numbers masked, since such output often ends up in files."""
     return json.dumps(
         {
-            "q": question,
+            "q": mask_personal_numbers(question).text,
             "intent": reply.intent,
             "confidence": None if reply.confidence is None else round(reply.confidence, 4),
             "answered": reply.answered,

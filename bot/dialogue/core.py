@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -23,10 +24,18 @@ TOPIC_PREFIX = "t:"
 MENU = "m"
 NONE_OF_THESE = "n"
 FALLBACK_INTENT = "nlu_fallback"
+# Reply kinds recorded for the bureau's unanswered-questions report.
+MISS_KINDS = frozenset({"decline", "clarify", "degraded"})
 
 
 class Parser(Protocol):
     async def parse(self, text: str) -> NluResult: ...
+
+
+class MissRecorder(Protocol):
+    def record(
+        self, text: str, kind: str, intent: str | None, confidence: float | None
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -43,12 +52,14 @@ class Dialogue:
         nlu: Parser,
         settings: DialogueSettings,
         today: Callable[[], date] = date.today,
+        misses: MissRecorder | None = None,
     ) -> None:
         self._pack = pack
         self._renderer = renderer
         self._nlu = nlu
         self._settings = settings
         self._today = today
+        self._misses = misses
 
     # ---- entry points -------------------------------------------------------------------
 
@@ -61,12 +72,21 @@ class Dialogue:
             text = text[: self._settings.max_input_chars]
             notes.append(self._render("messages/too_long.j2", limit=self._settings.max_input_chars))
         masked = mask_personal_numbers(text)
+        if masked.kinds:
+            notes.append(self._render("messages/pii_warning.j2"))
         try:
             result = await self._nlu.parse(masked.text)
         except NluUnavailable:
-            return self._degraded()
-        log.info("intent=%s confidence=%.2f text=%s", result.intent, result.confidence, masked.text)
-        reply = self._reply_for(result, context)
+            reply = self._degraded()
+        else:
+            log.info(
+                "intent=%s confidence=%.2f text=%s", result.intent, result.confidence, masked.text
+            )
+            reply = self._reply_for(result, context)
+        if self._misses is not None and reply.kind in MISS_KINDS:
+            await asyncio.to_thread(
+                self._misses.record, masked.text, reply.kind, reply.intent, reply.confidence
+            )
         if notes:
             reply = replace(reply, text="\n".join([*notes, reply.text]))
         return reply
@@ -104,8 +124,11 @@ class Dialogue:
             reply = self._message(intent, kind="smalltalk")
             return replace(reply, intent=intent, confidence=result.confidence, answered=True)
         candidates = self._candidates(result)
+        followup = self._followup(result, candidates, context)
+        if followup is not None:
+            return self._answer(followup, context, result.confidence, result)
         if intent in self._pack.topics and not self._is_unsure(result, candidates):
-            return self._answer(intent, context, result.confidence)
+            return self._answer(intent, context, result.confidence, result)
         if candidates:
             return self._clarify(candidates, result)
         return self._decline("out_of_scope", result.confidence, intent=intent)
@@ -118,6 +141,17 @@ class Dialogue:
             ranked = [Candidate(result.intent, result.confidence)]
         return ranked[: self._settings.max_candidates]
 
+    def _followup(
+        self, result: NluResult, candidates: list[Candidate], context: Context
+    ) -> str | None:
+        """A short message right after an answer, read in the light of that answer's topic."""
+        if context.last_topic is None or not candidates:
+            return None
+        if len(result.text) > self._settings.followup_max_chars:
+            return None
+        mapping = self._pack.followups.get(context.last_topic, {})
+        return mapping.get(candidates[0].topic)
+
     def _is_unsure(self, result: NluResult, candidates: list[Candidate]) -> bool:
         if result.confidence < self._settings.confidence_threshold:
             return True
@@ -128,14 +162,24 @@ class Dialogue:
 
     # ---- building replies -------------------------------------------------------------
 
-    def _answer(self, topic_id: str, context: Context, confidence: float) -> Reply:
+    def _answer(
+        self,
+        topic_id: str,
+        context: Context,
+        confidence: float,
+        result: NluResult | None = None,
+    ) -> Reply:
         topic = self._pack.topics[topic_id]
         context.last_topic = topic_id
-        body = self._render(f"answers/{topic_id}.j2")
+        parts = [self._render(f"answers/{topic_id}.j2")]
+        cities = _entity_values(result, "city")
+        if cities:
+            # Asked with another city's name: this plan's rule, and a note that theirs differ.
+            parts.append(self._render("messages/other_city.j2", cities=cities))
         cited = [self._pack.sections[s] for s in topic.sections]
-        footer = self._render("messages/citation.j2", cited=cited)
+        parts.append(self._render("messages/citation.j2", cited=cited))
         return Reply(
-            text=f"{body}\n\n{footer}",
+            text="\n\n".join(parts),
             sections=topic.sections,
             intent=topic_id,
             confidence=confidence,
@@ -184,3 +228,10 @@ class Dialogue:
 
     def _render(self, template: str, **extra: object) -> str:
         return self._renderer.render(template, self._today(), **extra)
+
+
+def _entity_values(result: NluResult | None, entity: str) -> list[str]:
+    """Distinct values of one entity type, in the order they were found."""
+    if result is None:
+        return []
+    return list(dict.fromkeys(e.value for e in result.entities if e.entity == entity))

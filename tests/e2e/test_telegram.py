@@ -19,10 +19,12 @@ TOKEN = "123456789:TEST-abcdefghijklmnopqrstuvwxyz0123"
 
 @pytest.fixture()
 def running_bot(
-    botapi: BotApiStandIn, nlu_endpoint: NluEndpoint, tmp_path: Path
+    botapi: BotApiStandIn, nlu_endpoint: NluEndpoint, database_url: str, tmp_path: Path
 ) -> Iterator[tuple[BotApiStandIn, Path]]:
     log_path = tmp_path / "bot.log"
-    env = bot_env(nlu_endpoint, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=botapi.base_url)
+    env = bot_env(
+        nlu_endpoint, database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=botapi.base_url
+    )
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"],

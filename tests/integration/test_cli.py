@@ -8,10 +8,10 @@ import json
 from tests.conftest import NluEndpoint, bot_env, run_bot
 
 
-def test_ask_json_answers_and_declines(nlu_endpoint: NluEndpoint):
+def test_ask_json_answers_and_declines(nlu_endpoint: NluEndpoint, database_url: str):
     done = run_bot(
         ["ask", "--json", "学徒制一年补多少钱", "我是外地户口，能领培训补贴吗？", "今天天气怎么样"],
-        bot_env(nlu_endpoint),
+        bot_env(nlu_endpoint, database_url),
     )
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
@@ -30,10 +30,10 @@ def test_ask_json_answers_and_declines(nlu_endpoint: NluEndpoint):
     assert "12333" in weather["text"]
 
 
-def test_ask_reads_one_question_per_stdin_line(nlu_endpoint: NluEndpoint):
+def test_ask_reads_one_question_per_stdin_line(nlu_endpoint: NluEndpoint, database_url: str):
     done = run_bot(
         ["ask", "--json"],
-        bot_env(nlu_endpoint),
+        bot_env(nlu_endpoint, database_url),
         stdin="培训期间有生活费吗\n\n学生学徒补贴多少\n",
     )
     assert done.returncode == 0, done.stderr
@@ -41,15 +41,17 @@ def test_ask_reads_one_question_per_stdin_line(nlu_endpoint: NluEndpoint):
     assert [line["intent"] for line in lines] == ["living_allowance", "apprentice_student"]
 
 
-def test_ask_plain_text_output(nlu_endpoint: NluEndpoint):
-    done = run_bot(["ask", "以工代训最长补几个月"], bot_env(nlu_endpoint))
+def test_ask_plain_text_output(nlu_endpoint: NluEndpoint, database_url: str):
+    done = run_bot(["ask", "以工代训最长补几个月"], bot_env(nlu_endpoint, database_url))
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("问：以工代训最长补几个月") and "6个月" in done.stdout
 
 
-def test_console_chat_answers_declines_and_presses_buttons(nlu_endpoint: NluEndpoint):
+def test_console_chat_answers_declines_and_presses_buttons(
+    nlu_endpoint: NluEndpoint, database_url: str
+):
     session = "我是外地户口，能领培训补贴吗？\n今天天气怎么样\n1\n退出\n"
-    done = run_bot(["chat"], bot_env(nlu_endpoint), stdin=session)
+    done = run_bot(["chat"], bot_env(nlu_endpoint, database_url), stdin=session)
     assert done.returncode == 0, done.stderr
     replies = done.stdout.split("助手> ")
     # welcome, residency answer, weather decline, then button 1 of the decline (none) ...
@@ -60,13 +62,15 @@ def test_console_chat_answers_declines_and_presses_buttons(nlu_endpoint: NluEndp
     assert "<b>" not in done.stdout  # the console shows plain text
 
 
-def test_console_chat_button_number_presses_the_button(nlu_endpoint: NluEndpoint):
+def test_console_chat_button_number_presses_the_button(
+    nlu_endpoint: NluEndpoint, database_url: str
+):
     # The welcome shows the topic menu; "1" presses its first topic.
-    done = run_bot(["chat"], bot_env(nlu_endpoint), stdin="1\n")
+    done = run_bot(["chat"], bot_env(nlu_endpoint, database_url), stdin="1\n")
     assert done.returncode == 0, done.stderr
     assert "谁能领职业培训补贴" in done.stdout and "三(一)" in done.stdout
 
 
-def test_run_without_token_explains_in_chinese(nlu_endpoint: NluEndpoint):
-    done = run_bot(["run"], bot_env(nlu_endpoint))
+def test_run_without_token_explains_in_chinese(nlu_endpoint: NluEndpoint, database_url: str):
+    done = run_bot(["run"], bot_env(nlu_endpoint, database_url))
     assert done.returncode == 2 and "TELEGRAM_BOT_TOKEN" in done.stderr

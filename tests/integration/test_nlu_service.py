@@ -3,58 +3,48 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
-from nlu.client import NluClient
+from nlu.dataset import HELD_OUT_DIR, TRAINING_DIR, examples
+from nlu.evaluate import evaluate, format_report, score
 from nlu.normalize import normalize
 from tests.conftest import NluEndpoint
 
-ROOT = Path(__file__).resolve().parents[2]
-# The bar for intent accuracy on nlu/tests/test_nlu.yml.
+# The bar for intent accuracy on nlu/tests/ (the held-out set).
 MIN_ACCURACY = 0.90
+MIN_EXAMPLES_PER_INTENT = {"training": 25, "held_out": 10}
 
 
-def _examples(path: Path) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    for file in sorted(path.glob("*.yml")):
-        for block in yaml.safe_load(file.read_text("utf-8")).get("nlu", []):
-            if "intent" in block:
-                for line in block["examples"].splitlines():
-                    if line.strip().startswith("- "):
-                        pairs.append((block["intent"], line.strip()[2:].strip()))
-    return pairs
+def test_every_intent_has_enough_examples():
+    for name, directory in (("training", TRAINING_DIR), ("held_out", HELD_OUT_DIR)):
+        counts = Counter(intent for intent, _ in examples(directory))
+        thin = {i: n for i, n in counts.items() if n < MIN_EXAMPLES_PER_INTENT[name]}
+        assert thin == {}, name
 
 
 def test_held_out_set_is_never_trained_on():
-    trained = {normalize(text) for _, text in _examples(ROOT / "nlu/data")}
-    held_out = _examples(ROOT / "nlu/tests")
-    assert len(held_out) >= 150
-    overlap = [text for _, text in held_out if normalize(text) in trained]
+    trained = {normalize(text) for _, text in examples(TRAINING_DIR)}
+    overlap = [text for _, text in examples(HELD_OUT_DIR) if normalize(text) in trained]
     assert overlap == []
 
 
 async def test_held_out_questions_map_to_the_right_intents(nlu_endpoint: NluEndpoint):
-    client = NluClient(nlu_endpoint.url, nlu_endpoint.token, timeout=30)
-    misses: list[tuple[str, str, str]] = []
-    held_out = _examples(ROOT / "nlu/tests")
-    try:
-        for intent, text in held_out:
-            result = await client.parse(normalize(text))
-            if result.intent != intent:
-                misses.append((text, intent, result.intent))
-    finally:
-        await client.aclose()
-    accuracy = 1 - len(misses) / len(held_out)
-    pairs = Counter((want, got) for _, want, got in misses).most_common(10)
-    print(
-        f"\nintent accuracy {accuracy:.3f} on {len(held_out)} held-out questions; "
-        f"most confused: {pairs}"
+    evaluation = await evaluate(nlu_endpoint.url, nlu_endpoint.token)
+    print("\n" + format_report(evaluation))
+    assert evaluation.accuracy >= MIN_ACCURACY, evaluation.misses
+
+
+def test_scoring_counts_precision_recall_and_confusions():
+    evaluation = score(
+        [("a", "x", "x"), ("b", "x", "y"), ("c", "y", "y"), ("d", "y", "nlu_fallback")]
     )
-    assert accuracy >= MIN_ACCURACY, misses
+    by_intent = {s.intent: s for s in evaluation.per_intent}
+    assert evaluation.accuracy == 0.5 and evaluation.fallback_rate == 0.25
+    assert by_intent["x"].precision == 1.0 and by_intent["x"].recall == 0.5
+    assert by_intent["y"].precision == 0.5 and by_intent["y"].recall == 0.5
+    assert ("x", "y", 1) in evaluation.confused
 
 
 def test_service_requires_its_auth_token(nlu_endpoint: NluEndpoint):
@@ -67,7 +57,7 @@ def test_service_requires_its_auth_token(nlu_endpoint: NluEndpoint):
 def test_leading_slash_would_be_injected_intent_so_client_input_is_normalised(
     nlu_endpoint: NluEndpoint,
 ):
-    # Why normalise: raw "/start" is taken by Rasa as an injected intent with confidence 1.
+    # Why normalise: raw "/greet" is taken by Rasa as an injected intent with confidence 1.
     raw = httpx.post(
         f"{nlu_endpoint.url}/model/parse",
         params={"token": nlu_endpoint.token},

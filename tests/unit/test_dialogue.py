@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -11,6 +12,7 @@ from bot.dialogue.core import MENU, NONE_OF_THESE, TOPIC_PREFIX, Dialogue
 from bot.dialogue.types import Context
 from bot.policy_pack import PolicyPack
 from bot.render import Renderer
+from nlu.client import Entity
 from tests.conftest import TODAY
 from tests.support.fake_nlu import FakeNlu, result
 
@@ -186,3 +188,43 @@ def test_welcome_greets_by_name_with_the_topic_menu(dialogue: Dialogue, pack: Po
     reply = dialogue.welcome("小王")
     assert "小王" in reply.text
     assert [b.data for row in reply.buttons for b in row] == [TOPIC_PREFIX + t for t in pack.menu]
+
+
+async def test_short_followup_is_read_in_the_previous_topic(dialogue: Dialogue, fake: FakeNlu):
+    fake.answers["学徒制补贴多少"] = result("学徒制补贴多少", ("apprentice_employee", 0.95))
+    fake.answers["要什么证书？"] = result("要什么证书？", ("social_training_certificates", 0.9))
+    context = Context()
+    await dialogue.handle_text("学徒制补贴多少", context)
+    followup = await dialogue.handle_text("要什么证书？", context)
+    assert followup.intent == "apprentice_employee" and "职业资格证书" in followup.text
+    # Without that context the same words are about social training certificates.
+    fresh = await dialogue.handle_text("要什么证书？", Context())
+    assert fresh.intent == "social_training_certificates"
+
+
+async def test_long_message_is_not_treated_as_followup(dialogue: Dialogue, fake: FakeNlu):
+    q = "我想问一下社会上的职业培训一般需要考到哪些证书才能申请补贴呢"
+    fake.answers["学徒制补贴多少"] = result("学徒制补贴多少", ("apprentice_employee", 0.95))
+    fake.answers[q] = result(q, ("social_training_certificates", 0.9))
+    context = Context()
+    await dialogue.handle_text("学徒制补贴多少", context)
+    assert (await dialogue.handle_text(q, context)).intent == "social_training_certificates"
+
+
+async def test_personal_numbers_get_a_warning_and_the_answer(dialogue: Dialogue, fake: FakeNlu):
+    q = "我手机13812345678，学徒补多少"
+    fake.answers["我手机***********,学徒补多少"] = result(q, ("apprentice_employee", 0.95))
+    reply = await dialogue.handle_text(q, Context())
+    assert "不要在这里发送身份证号" in reply.text and "13812345678" not in reply.text
+    assert reply.answered and "4000" in reply.text
+
+
+async def test_other_city_gets_this_plans_rule_and_a_note(dialogue: Dialogue, fake: FakeNlu):
+    q = "我在杭州上班，能领培训补贴吗"
+    nlu_result = result(q, ("social_training_eligibility", 0.95))
+    fake.answers[q] = replace(
+        nlu_result, entities=(Entity("city", "杭州", 2, 4), Entity("city", "杭州", 9, 11))
+    )
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.answered and "居住证" in reply.text
+    assert "杭州的政策可能不同" in reply.text and reply.text.count("杭州") == 1

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from bot.policy_pack import PolicyPack
+from nlu.dataset import HELD_OUT_DIR, TRAINING_DIR, intents
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT_ORDER = [
@@ -119,20 +120,10 @@ def test_topics_cite_real_sections_and_menu_is_known(pack: PolicyPack):
     assert set(pack.menu) <= set(pack.topics)
 
 
-def _intents(path: Path) -> set[str]:
-    found: set[str] = set()
-    for file in path.rglob("*.yml"):
-        for block in yaml.safe_load(file.read_text("utf-8")).get("nlu", []):
-            if "intent" in block:
-                found.add(block["intent"])
-    return found
-
-
 def test_nlu_intents_match_topics_and_replies(pack: PolicyPack):
     known = set(pack.topics) | pack.smalltalk | pack.out_of_scope
-    trained = _intents(ROOT / "nlu/data")
-    assert trained == known
-    assert _intents(ROOT / "nlu/tests") <= known
+    assert intents(TRAINING_DIR) == known
+    assert intents(HELD_OUT_DIR) == known
 
 
 def test_every_section_has_a_topic(pack: PolicyPack):

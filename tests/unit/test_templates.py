@@ -16,6 +16,7 @@ EXTRA = {
     },
     "messages/welcome.j2": lambda pack: {"name": "<小王 & 朋友>"},
     "messages/too_long.j2": lambda pack: {"limit": 300},
+    "messages/other_city.j2": lambda pack: {"cities": ["杭州", "<苏州>"]},
 }
 
 

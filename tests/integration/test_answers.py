@@ -1,0 +1,102 @@
+"""Answers through the real NLU service: sections, plan period, follow-ups, traditional
+input, personal numbers, other cities, and the unanswered-questions export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+
+from bot.assistant import Assistant, build_dialogue
+from bot.config import Settings
+from bot.dialogue.types import Context
+from nlu.client import NluClient
+from tests.conftest import NluEndpoint, bot_env, run_bot
+
+
+@pytest.fixture()
+async def assistant(
+    settings: Settings, nlu_endpoint: NluEndpoint, database_url: str
+) -> AsyncIterator[Assistant]:
+    client = NluClient(nlu_endpoint.url, nlu_endpoint.token, timeout=30)
+    yield build_dialogue(replace(settings, database_url=database_url), client)
+    await client.aclose()
+
+
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        ("我是外地户口，能领培训补贴吗？", "三(一)"),
+        ("学徒制一年补多少钱", "四(一)"),
+        ("以工代训最多补几个月", "四(二)"),
+        ("部门月报每个月几号报", "六(一)"),
+        ("这个方案现在还有效吗", "附则"),
+        ("受经贸摩擦影响的企业职工培训补贴能上浮多少", "三(七)"),
+    ],
+)
+async def test_answers_cite_sections_and_the_plan_period(
+    assistant: Assistant, question: str, section: str
+):
+    reply = await assistant.dialogue.handle_text(question, Context())
+    assert reply.answered and section in reply.sections
+    assert "2019—2021年" in reply.text and "到期" in reply.text
+
+
+async def test_followups_use_the_previous_topic(assistant: Assistant):
+    context = Context()
+    first = await assistant.dialogue.handle_text("学徒制一年补多少钱", context)
+    assert first.intent == "apprentice_employee"
+    certificates = await assistant.dialogue.handle_text("要什么证书？", context)
+    assert certificates.intent == "apprentice_employee" and "职业资格证书" in certificates.text
+    student = await assistant.dialogue.handle_text("那学生学徒呢？", context)
+    assert student.intent == "apprentice_student" and "3000" in student.text
+
+
+async def test_traditional_chinese_is_understood(assistant: Assistant):
+    reply = await assistant.dialogue.handle_text("學徒制一年補多少錢？", Context())
+    assert reply.intent == "apprentice_employee" and reply.sections == ("四(一)",)
+    reply = await assistant.dialogue.handle_text("培訓期間有生活費補貼嗎", Context())
+    assert reply.intent == "living_allowance"
+
+
+async def test_other_city_gets_this_plans_rule_and_a_note(assistant: Assistant):
+    reply = await assistant.dialogue.handle_text(
+        "我在杭州打工，户口在外地，能领培训补贴吗", Context()
+    )
+    assert reply.answered and reply.sections == ("三(一)",)
+    assert "杭州的政策可能不同" in reply.text
+
+
+async def test_out_of_scope_kinds_are_declined(assistant: Assistant):
+    for question, must_say in [
+        ("养老金每个月能领多少", "养老金"),
+        ("失业金怎么申请", "失业保险"),
+        ("雨露计划补贴怎么领", "另一项政策"),
+        ("帮我查查我的补贴到账没有", "进度"),
+        ("今天天气怎么样", "不在"),
+    ]:
+        reply = await assistant.dialogue.handle_text(question, Context())
+        assert not reply.answered and "12333" in reply.text, question
+        assert must_say in reply.text, question
+
+
+def test_personal_numbers_are_masked_and_misses_exported(
+    nlu_endpoint: NluEndpoint, database_url: str
+):
+    env = bot_env(nlu_endpoint, database_url)
+    questions = "今天天气怎么样\n今天天气怎么样\n我身份证110101199003071234，帮我查下补贴到账没\n"
+    asked = run_bot(["ask", "--json"], env, stdin=questions)
+    assert asked.returncode == 0, asked.stderr
+    assert "110101199003071234" not in asked.stdout
+    assert "不要在这里发送身份证号" in asked.stdout
+    report = run_bot(["report", "unanswered"], env)
+    assert report.returncode == 0, report.stderr
+    rows = list(csv.DictReader(io.StringIO(report.stdout)))
+    by_text = {row["question"]: row for row in rows}
+    assert by_text["今天天气怎么样"]["count"] == "2"
+    assert by_text["今天天气怎么样"]["kind"] == "decline"
+    assert "110101199003071234" not in report.stdout
+    assert any("******************" in text for text in by_text)
