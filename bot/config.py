@@ -31,6 +31,7 @@ class DialogueSettings:
     max_candidates: int
     max_input_chars: int
     followup_max_chars: int
+    max_questions_per_message: int
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             max_candidates=int(dialogue.get("max_candidates", 3)),
             max_input_chars=int(dialogue.get("max_input_chars", 300)),
             followup_max_chars=int(dialogue.get("followup_max_chars", 12)),
+            max_questions_per_message=int(dialogue.get("max_questions_per_message", 3)),
         ),
         telegram=TelegramSettings(
             base_url=env.get("TELEGRAM_BASE_URL") or telegram.get("base_url") or None,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
@@ -75,14 +76,9 @@ class Dialogue:
         if masked.kinds:
             notes.append(self._render("messages/pii_warning.j2"))
         try:
-            result = await self._nlu.parse(masked.text)
+            reply = await self._understand(masked.text, context)
         except NluUnavailable:
             reply = self._degraded()
-        else:
-            log.info(
-                "intent=%s confidence=%.2f text=%s", result.intent, result.confidence, masked.text
-            )
-            reply = self._reply_for(result, context)
         if self._misses is not None and reply.kind in MISS_KINDS:
             await asyncio.to_thread(
                 self._misses.record, masked.text, reply.kind, reply.intent, reply.confidence
@@ -97,7 +93,7 @@ class Dialogue:
         if data == NONE_OF_THESE:
             return self._message("none_of_these", kind="decline")
         if data.startswith(TOPIC_PREFIX) and data[len(TOPIC_PREFIX) :] in self._pack.topics:
-            return self._answer(data[len(TOPIC_PREFIX) :], context, confidence=1.0)
+            return self._answer([data[len(TOPIC_PREFIX) :]], context, confidence=1.0)
         return self._message("stale_button")
 
     def welcome(self, name: str | None = None) -> Reply:
@@ -116,6 +112,24 @@ class Dialogue:
 
     # ---- deciding ---------------------------------------------------------------------
 
+    async def _understand(self, text: str, context: Context) -> Reply:
+        """Several questions in one message get one answer each; otherwise the whole text."""
+        segments = split_questions(text, self._settings.max_questions_per_message)
+        if len(segments) > 1:
+            results = [await self._nlu.parse(segment) for segment in segments]
+            confident = [r for r in results if self._is_confident_topic(r)]
+            topics = list(dict.fromkeys(r.intent for r in confident))
+            if len(topics) > 1:
+                return self._answer(topics, context, min(r.confidence for r in confident), results)
+        result = await self._nlu.parse(text)
+        log.info("intent=%s confidence=%.2f text=%s", result.intent, result.confidence, text)
+        return self._reply_for(result, context)
+
+    def _is_confident_topic(self, result: NluResult) -> bool:
+        return result.intent in self._pack.topics and not self._is_unsure(
+            result, self._candidates(result)
+        )
+
     def _reply_for(self, result: NluResult, context: Context) -> Reply:
         intent = result.intent
         if intent in self._pack.out_of_scope:
@@ -126,9 +140,9 @@ class Dialogue:
         candidates = self._candidates(result)
         followup = self._followup(result, candidates, context)
         if followup is not None:
-            return self._answer(followup, context, result.confidence, result)
+            return self._answer([followup], context, result.confidence, [result])
         if intent in self._pack.topics and not self._is_unsure(result, candidates):
-            return self._answer(intent, context, result.confidence, result)
+            return self._answer([intent], context, result.confidence, [result])
         if candidates:
             return self._clarify(candidates, result)
         return self._decline("out_of_scope", result.confidence, intent=intent)
@@ -164,24 +178,27 @@ class Dialogue:
 
     def _answer(
         self,
-        topic_id: str,
+        topic_ids: list[str],
         context: Context,
         confidence: float,
-        result: NluResult | None = None,
+        results: Sequence[NluResult] = (),
     ) -> Reply:
-        topic = self._pack.topics[topic_id]
-        context.last_topic = topic_id
-        parts = [self._render(f"answers/{topic_id}.j2")]
-        cities = _entity_values(result, "city")
+        """The answers for one or more topics, then notes, then one citation footer."""
+        context.last_topic = topic_ids[-1]
+        parts = [self._render(f"answers/{topic_id}.j2") for topic_id in topic_ids]
+        cities = _entity_values(results, "city")
         if cities:
             # Asked with another city's name: this plan's rule, and a note that theirs differ.
             parts.append(self._render("messages/other_city.j2", cities=cities))
-        cited = [self._pack.sections[s] for s in topic.sections]
+        sections = tuple(
+            dict.fromkeys(s for topic_id in topic_ids for s in self._pack.topics[topic_id].sections)
+        )
+        cited = [self._pack.sections[s] for s in sections]
         parts.append(self._render("messages/citation.j2", cited=cited))
         return Reply(
             text="\n\n".join(parts),
-            sections=topic.sections,
-            intent=topic_id,
+            sections=sections,
+            intent=topic_ids[0],
             confidence=confidence,
             answered=True,
             kind="answer",
@@ -230,8 +247,16 @@ class Dialogue:
         return self._renderer.render(template, self._today(), **extra)
 
 
-def _entity_values(result: NluResult | None, entity: str) -> list[str]:
+def _entity_values(results: Sequence[NluResult], entity: str) -> list[str]:
     """Distinct values of one entity type, in the order they were found."""
-    if result is None:
-        return []
-    return list(dict.fromkeys(e.value for e in result.entities if e.entity == entity))
+    return list(dict.fromkeys(e.value for r in results for e in r.entities if e.entity == entity))
+
+
+_QUESTION_END = re.compile(r"[?？;；。!！\n]+")
+
+
+def split_questions(text: str, limit: int) -> list[str]:
+    """Split a message into its questions (at most `limit`); fragments under 4 characters
+    ("好的。") are not questions of their own."""
+    segments = [s.strip() for s in _QUESTION_END.split(text)]
+    return [s for s in segments if len(s) >= 4][:limit]

@@ -100,3 +100,10 @@ def test_personal_numbers_are_masked_and_misses_exported(
     assert by_text["今天天气怎么样"]["kind"] == "decline"
     assert "110101199003071234" not in report.stdout
     assert any("******************" in text for text in by_text)
+
+
+async def test_several_questions_in_one_message(assistant: Assistant):
+    reply = await assistant.dialogue.handle_text(
+        "我是外地户口，能领培训补贴吗？培训期间有生活费吗？", Context()
+    )
+    assert reply.answered and set(reply.sections) == {"三(一)", "三(七)"}

@@ -228,3 +228,30 @@ async def test_other_city_gets_this_plans_rule_and_a_note(dialogue: Dialogue, fa
     reply = await dialogue.handle_text(q, Context())
     assert reply.answered and "居住证" in reply.text
     assert "杭州的政策可能不同" in reply.text and reply.text.count("杭州") == 1
+
+
+async def test_several_questions_get_one_answer_each(dialogue: Dialogue, fake: FakeNlu):
+    fake.answers["外地户口能领补贴吗"] = result(
+        "外地户口能领补贴吗", ("social_training_eligibility", 0.95)
+    )
+    fake.answers["学徒补多少"] = result("学徒补多少", ("apprentice_employee", 0.95))
+    context = Context()
+    reply = await dialogue.handle_text("外地户口能领补贴吗？学徒补多少？好的。", context)
+    assert reply.answered and reply.sections == ("三(一)", "四(一)")
+    assert "居住证" in reply.text and "4000" in reply.text
+    assert reply.text.count("📄 依据") == 1 and len(reply.text) < 4096
+    assert context.last_topic == "apprentice_employee"
+
+
+def test_split_questions_keeps_real_questions_only():
+    from bot.dialogue.core import split_questions
+
+    assert split_questions("外地户口能领补贴吗？学徒补多少？好的。", 3) == [
+        "外地户口能领补贴吗",
+        "学徒补多少",
+    ]
+    assert split_questions("一二三四？五六七八？九十百千？万亿兆京？", 3) == [
+        "一二三四",
+        "五六七八",
+        "九十百千",
+    ]
