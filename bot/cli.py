@@ -7,7 +7,6 @@ import asyncio
 import logging
 import sys
 
-from bot.assistant import running_assistant
 from bot.config import load_settings
 from bot.logging_setup import setup_logging
 
@@ -20,13 +19,19 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
     ask.add_argument("questions", nargs="*")
     sub.add_parser("run", help="Telegram long polling (needs TELEGRAM_BOT_TOKEN)")
+    check = sub.add_parser("check", help="eligibility self-check: JSON facts on stdin")
+    check.add_argument("--json", action="store_true", required=True, help="JSON in and out")
     report = sub.add_parser("report", help="exports for the bureau")
     report.add_argument("what", choices=["unanswered"], help="declined and unsure questions (CSV)")
     report.add_argument("--output", "-o", help="file to write (default: stdout)")
     return parser
 
 
+# Subcommands import what they need: `check` must not pay for the database and HTTP stack.
+
+
 async def _chat() -> None:
+    from bot.assistant import running_assistant
     from bot.channels.console import chat
 
     async with running_assistant(load_settings()) as assistant:
@@ -34,6 +39,7 @@ async def _chat() -> None:
 
 
 async def _ask(questions: list[str], as_json: bool) -> None:
+    from bot.assistant import running_assistant
     from bot.channels.console import ask
 
     async with running_assistant(load_settings()) as assistant:
@@ -52,6 +58,28 @@ def _report_unanswered(output: str | None) -> None:
         write_csv(rows, sys.stdout)
 
 
+def _check_json() -> int:
+    """Facts on stdin → verdicts on stdout; bad input → a clear message on stderr, exit 2."""
+    import json
+
+    from bot.eligibility.facts import FactError
+    from bot.eligibility.service import load_checker
+
+    try:
+        facts = json.loads(sys.stdin.read())
+    except json.JSONDecodeError as exc:
+        sys.stderr.write(f"error: the facts are not valid JSON ({exc.msg} at line {exc.lineno})\n")
+        return 2
+    checker = load_checker(load_settings().paths.policy)
+    try:
+        result = checker.check_raw(facts)
+    except FactError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings()
@@ -63,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     elif command == "ask":
         questions = args.questions or [line.rstrip("\n") for line in sys.stdin if line.strip()]
         asyncio.run(_ask(questions, args.json))
+    elif command == "check":
+        return _check_json()
     elif command == "report":
         _report_unanswered(args.output)
     elif command == "run":

@@ -1,0 +1,1 @@
+"""The eligibility self-check: facts in, explained verdicts out (rules in policy/)."""
