@@ -7,11 +7,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.orm import sessionmaker
 
 from bot.config import Settings
+from bot.dialogue.check_flow import CheckFlow
 from bot.dialogue.core import Dialogue
+from bot.eligibility.conversation import SelfCheck, load_questions
+from bot.eligibility.service import load_checker
 from bot.misses import MissLog
 from bot.policy_pack import PolicyPack, load_policy_pack
 from bot.render import Renderer
@@ -39,11 +43,25 @@ def open_database(settings: Settings) -> sessionmaker:
     return session_factory(engine)
 
 
+def build_check_flow(settings: Settings, renderer: Renderer) -> CheckFlow:
+    selfcheck = SelfCheck(
+        load_checker(settings.paths.policy), load_questions(settings.paths.policy)
+    )
+    return CheckFlow(selfcheck, renderer, date.today)
+
+
 def build_dialogue(settings: Settings, nlu: NluClient) -> Assistant:
     pack = load_policy_pack(settings.paths.policy)
     renderer = Renderer(settings.paths.responses, pack)
     sessions = open_database(settings)
-    dialogue = Dialogue(pack, renderer, nlu, settings.dialogue, misses=MissLog(sessions))
+    dialogue = Dialogue(
+        pack,
+        renderer,
+        nlu,
+        settings.dialogue,
+        misses=MissLog(sessions),
+        check_flow=build_check_flow(settings, renderer),
+    )
     return Assistant(settings, pack, renderer, nlu, dialogue, sessions)
 
 

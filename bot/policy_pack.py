@@ -70,6 +70,8 @@ class PolicyPack:
     menu: tuple[str, ...]
     smalltalk: frozenset[str]
     out_of_scope: frozenset[str]
+    # Intents that start a guided flow (the self-check) rather than answer a topic.
+    flows: frozenset[str]
     # previous topic → {intent heard → topic to answer}
     followups: dict[str, dict[str, str]]
 
@@ -135,5 +137,6 @@ def load_policy_pack(directory: Path) -> PolicyPack:
         menu=tuple(topics_raw["menu"]),
         smalltalk=frozenset(topics_raw["smalltalk"]),
         out_of_scope=frozenset(topics_raw["out_of_scope"]),
+        flows=frozenset(topics_raw.get("flows") or []),
         followups={k: dict(v) for k, v in (topics_raw.get("followups") or {}).items()},
     )

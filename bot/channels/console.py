@@ -17,20 +17,22 @@ PROMPT = "您> "
 QUIT_WORDS = {"exit", "quit", "退出", ":q"}
 
 
-def show(reply: Reply, out: TextIO) -> list[str]:
-    """Print a reply; return the button payloads in the order they were numbered."""
+def show(reply: Reply, out: TextIO) -> dict[str, str]:
+    """Print a reply; return its buttons' payloads by number ("1") and by label."""
     out.write(f"助手> {to_plain(reply.text)}\n")
-    payloads: list[str] = []
-    for row in reply.buttons:
-        for button in row:
-            payloads.append(button.data)
-            out.write(f"  [{len(payloads)}] {button.label}\n")
+    payloads: dict[str, str] = {}
+    buttons = [button for row in reply.buttons for button in row]
+    for number, button in enumerate(buttons, start=1):
+        payloads.setdefault(button.label, button.data)
+        payloads[str(number)] = button.data
+        out.write(f"  [{number}] {button.label}\n")
     out.flush()
     return payloads
 
 
 async def chat(dialogue: Dialogue, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
-    """Type a question; type a button's number to press it; 退出 or Ctrl-D to leave."""
+    """Type a question; type a button's number (or its label) to press it; 退出 or Ctrl-D
+    to leave."""
     context = Context()
     payloads = show(dialogue.welcome(), out)
     out.write("（输入问题回车即可；输入按钮编号可点选；输入“退出”结束）\n")
@@ -43,12 +45,14 @@ async def chat(dialogue: Dialogue, inp: TextIO = sys.stdin, out: TextIO = sys.st
         text = line.strip()
         if text in QUIT_WORDS:
             break
-        if text.isdigit() and 1 <= int(text) <= len(payloads):
-            reply = dialogue.handle_button(payloads[int(text) - 1], context)
+        if text in payloads:
+            reply = dialogue.handle_button(payloads[text], context)
         elif text in {"/start", "/menu"}:
             reply = dialogue.welcome()
         elif text == "/help":
             reply = dialogue.message("help")
+        elif text == "/check":
+            reply = dialogue.start_check(context)
         else:
             reply = await dialogue.handle_text(text, context)
         payloads = show(reply, out)

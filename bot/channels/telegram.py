@@ -73,6 +73,11 @@ async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_reply(update.effective_message, _dialogue(context).menu())
 
 
+async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    reply = _dialogue(context).start_check(_chat_context(context))
+    await send_reply(update.effective_message, reply)
+
+
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     reply = await _dialogue(context).handle_text(message.text or "", _chat_context(context))
@@ -131,6 +136,7 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(CommandHandler("start", on_start))
     application.add_handler(CommandHandler("help", on_help))
     application.add_handler(CommandHandler("menu", on_menu))
+    application.add_handler(CommandHandler("check", on_check))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))

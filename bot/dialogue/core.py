@@ -11,7 +11,12 @@ from datetime import date
 from typing import Protocol
 
 from bot.config import DialogueSettings
+from bot.dialogue.check_flow import CheckFlow
+from bot.dialogue.payloads import MENU, NONE_OF_THESE, TOPIC_PREFIX
 from bot.dialogue.types import Button, Context, Reply
+from bot.eligibility.conversation import PREFIX as CHECK_PREFIX
+from bot.eligibility.conversation import START as CHECK_START
+from bot.eligibility.conversation import prefill_from_entities
 from bot.policy_pack import PolicyPack
 from bot.privacy import mask_personal_numbers
 from bot.render import Renderer
@@ -20,10 +25,6 @@ from nlu.normalize import normalize
 
 log = logging.getLogger(__name__)
 
-# Button payloads: short ASCII codes (Telegram allows 64 bytes).
-TOPIC_PREFIX = "t:"
-MENU = "m"
-NONE_OF_THESE = "n"
 FALLBACK_INTENT = "nlu_fallback"
 # Reply kinds recorded for the bureau's unanswered-questions report.
 MISS_KINDS = frozenset({"decline", "clarify", "degraded"})
@@ -54,6 +55,7 @@ class Dialogue:
         settings: DialogueSettings,
         today: Callable[[], date] = date.today,
         misses: MissRecorder | None = None,
+        check_flow: CheckFlow | None = None,
     ) -> None:
         self._pack = pack
         self._renderer = renderer
@@ -61,6 +63,7 @@ class Dialogue:
         self._settings = settings
         self._today = today
         self._misses = misses
+        self._check_flow = check_flow
 
     # ---- entry points -------------------------------------------------------------------
 
@@ -73,6 +76,10 @@ class Dialogue:
             text = text[: self._settings.max_input_chars]
             notes.append(self._render("messages/too_long.j2", limit=self._settings.max_input_chars))
         masked = mask_personal_numbers(text)
+        if self._check_flow is not None:
+            typed_answer = self._check_flow.on_text(masked.text, context)
+            if typed_answer is not None:
+                return typed_answer
         if masked.kinds:
             notes.append(self._render("messages/pii_warning.j2"))
         try:
@@ -88,6 +95,8 @@ class Dialogue:
         return reply
 
     def handle_button(self, data: str, context: Context) -> Reply:
+        if data.startswith(CHECK_PREFIX) and self._check_flow is not None:
+            return self._check_flow.on_button(data, context)
         if data == MENU:
             return self.menu()
         if data == NONE_OF_THESE:
@@ -95,6 +104,12 @@ class Dialogue:
         if data.startswith(TOPIC_PREFIX) and data[len(TOPIC_PREFIX) :] in self._pack.topics:
             return self._answer([data[len(TOPIC_PREFIX) :]], context, confidence=1.0)
         return self._message("stale_button")
+
+    def start_check(self, context: Context) -> Reply:
+        """The guided eligibility self-check (/check, the menu button, or "我能领什么补贴")."""
+        if self._check_flow is None:
+            return self._message("error")
+        return self._check_flow.start(context)
 
     def welcome(self, name: str | None = None) -> Reply:
         return Reply(
@@ -134,6 +149,15 @@ class Dialogue:
         intent = result.intent
         if intent in self._pack.out_of_scope:
             return self._decline(intent, result.confidence)
+        if intent in self._pack.flows and self._check_flow is not None:
+            prefill = prefill_from_entities(
+                [(e.entity, e.value) for e in result.entities], self._check_flow.fact_schema
+            )
+            return replace(
+                self._check_flow.start(context, prefill),
+                intent=intent,
+                confidence=result.confidence,
+            )
         if intent in self._pack.smalltalk:
             reply = self._message(intent, kind="smalltalk")
             return replace(reply, intent=intent, confidence=result.confidence, answered=True)
@@ -241,7 +265,10 @@ class Dialogue:
     def _menu_buttons(self) -> tuple[tuple[Button, ...], ...]:
         buttons = [Button(self._pack.topics[t].label, TOPIC_PREFIX + t) for t in self._pack.menu]
         # Two per row keeps labels readable on a phone.
-        return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+        rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+        if self._check_flow is None:
+            return rows
+        return ((Button("🧾 自查能领哪些补贴", CHECK_START),), *rows)
 
     def _render(self, template: str, **extra: object) -> str:
         return self._renderer.render(template, self._today(), **extra)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.eligibility.conversation import CheckState
+
 
 @dataclass(frozen=True)
 class Button:
@@ -28,3 +30,5 @@ class Context:
     """A user's short-term conversation state, kept per chat by the channel."""
 
     last_topic: str | None = None
+    # The self-check in progress, if any (bot.eligibility.conversation.CheckState).
+    check: CheckState | None = None

@@ -18,6 +18,7 @@ class Reason:
     section: str
     text: str
     met: bool
+    pending: bool = False  # not yet known: an "unsure" or missing answer
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,12 @@ class Evaluator:
             missing=sorted(run.missing),
         )
 
+    def test(self, facts: dict[str, Any], test: dict[str, Any], today: date) -> bool | None:
+        """One rule test against facts as given (the guided conversation's `ask_if`)."""
+        as_of = facts.get("as_of")
+        as_of = date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or today)
+        return _Run(self._rules, self._pack, facts, as_of).test(test, record_missing=False)
+
 
 class _Run:
     """One evaluation: facts, date, and the verdicts computed so far (for `requires`)."""
@@ -98,6 +105,8 @@ class _Run:
     def test(self, test: dict[str, Any], record_missing: bool = True) -> bool | None:
         if "present" in test:
             return lookup(self.facts, test["present"]) is not None
+        if "absent" in test:
+            return lookup(self.facts, test["absent"]) is None
         if "within" in test:
             return self.pack.parameters[test["within"]].at(self.as_of) is not None
         if "requires" in test:
@@ -197,9 +206,9 @@ class _Run:
 
     def base_amount(self, spec: dict[str, Any]) -> float | None:
         base = spec["base"]
+        value = self.min_of(base["min_of"])
         if any(not is_known(lookup(self.facts, p)) for p in base.get("needs", [])):
             return None
-        value = self.min_of(base["min_of"])
         if value is None:
             return None
         for rule in spec.get("shares", []):
@@ -208,13 +217,18 @@ class _Run:
         return value if "shares" not in spec else None
 
     def min_of(self, items: list[Any]) -> float | None:
-        known = [v for v in (self.value(i) for i in items) if is_known(v)]
+        """The smallest known item; unknown facts are noted as missing (they would refine it)."""
+        values = [self.value(i) for i in items]
+        for item, value in zip(items, values, strict=True):
+            if isinstance(item, dict) and "fact" in item and not is_known(value):
+                self.missing.add(item["fact"])
+        known = [v for v in values if is_known(v)]
         return float(min(known)) if known else None
 
 
 def _reason(condition: Condition, outcome: bool | None) -> Reason:
     if outcome is None:
-        return Reason(condition.section, f"待确认：{condition.rule}", False)
+        return Reason(condition.section, f"待确认：{condition.rule}", False, pending=True)
     return Reason(condition.section, condition.met if outcome else condition.unmet, outcome)
 
 

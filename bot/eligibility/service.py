@@ -22,6 +22,9 @@ class Checker:
         """Raises FactError for facts the schema does not allow."""
         return Evaluator(self.rules, self.pack).check(validate_facts(self.rules.facts, raw), today)
 
+    def test(self, facts: dict[str, Any], test: dict[str, Any], today: date) -> bool | None:
+        return Evaluator(self.rules, self.pack).test(facts, test, today)
+
 
 def load_checker(policy_dir: Path) -> Checker:
     return Checker(load_rules(policy_dir), load_policy_pack(policy_dir))

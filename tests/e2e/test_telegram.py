@@ -3,6 +3,8 @@ against the Bot API stand-in over HTTP on 127.0.0.1, with the real NLU service."
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -11,8 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, NluEndpoint, bot_env
-from tests.support.botapi import BotApiStandIn
+from bot.channels.plain import to_plain
+from tests.conftest import ROOT, NluEndpoint, bot_env, run_bot
+from tests.support.botapi import BotApiStandIn, Sent
+from tests.support.check_answers import (
+    ENTERPRISE_FACTS,
+    ENTERPRISE_PRESSES,
+    WORKER_FACTS,
+    WORKER_PRESSES,
+    verdict_lines,
+)
 
 TOKEN = "123456789:TEST-abcdefghijklmnopqrstuvwxyz0123"
 
@@ -87,4 +97,39 @@ def test_bad_input_gets_clear_replies(running_bot: tuple[BotApiStandIn, Path]):
     assert "49" not in reply.text and len(reply.text) <= 4096
     api.push_text(chat, "/help")
     assert "12333" in api.wait_for_messages(chat, 6)[5].text
+    assert api.errors == []
+
+
+def _press(api: BotApiStandIn, chat: int, message: Sent, label: str) -> None:
+    data = dict(message.buttons).get(label)
+    assert data, f"no button {label!r} in {message.buttons}"
+    api.push_callback(chat, data, message_id=message.message_id)
+
+
+@pytest.mark.parametrize(
+    ("presses", "facts"),
+    [(WORKER_PRESSES, WORKER_FACTS), (ENTERPRISE_PRESSES, ENTERPRISE_FACTS)],
+    ids=["worker", "enterprise"],
+)
+def test_self_check_over_telegram_matches_check_json(
+    running_bot: tuple[BotApiStandIn, Path], presses: list[str], facts: dict
+):
+    api, _ = running_bot
+    chat = 5100 + len(presses)
+    expected = json.loads(
+        run_bot(["check", "--json"], dict(os.environ), stdin=json.dumps(facts)).stdout
+    )
+    api.push_text(chat, "/check")
+    message = api.wait_for_messages(chat, 1)[-1]
+    for count, label in enumerate(presses, start=2):
+        _press(api, chat, message, label)
+        message = api.wait_for_messages(chat, count)[-1]
+    result = to_plain(message.text)
+    assert "自查结果" in result
+    for line in verdict_lines(expected):
+        assert line in result, (line, result)
+    # The result's buttons are live; an old question's button is answered politely.
+    first_question = api.messages_to(chat)[0]
+    _press(api, chat, first_question, "个人（劳动者、学员）")
+    assert "已经结束" in api.wait_for_messages(chat, len(presses) + 2)[-1].text
     assert api.errors == []

@@ -65,8 +65,8 @@ def test_console_chat_answers_declines_and_presses_buttons(
 def test_console_chat_button_number_presses_the_button(
     nlu_endpoint: NluEndpoint, database_url: str
 ):
-    # The welcome shows the topic menu; "1" presses its first topic.
-    done = run_bot(["chat"], bot_env(nlu_endpoint, database_url), stdin="1\n")
+    # The welcome shows the menu: [1] is the self-check, [2] the first topic.
+    done = run_bot(["chat"], bot_env(nlu_endpoint, database_url), stdin="2\n1\n")
     assert done.returncode == 0, done.stderr
     assert "谁能领职业培训补贴" in done.stdout and "三(一)" in done.stdout
 

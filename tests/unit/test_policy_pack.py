@@ -121,7 +121,7 @@ def test_topics_cite_real_sections_and_menu_is_known(pack: PolicyPack):
 
 
 def test_nlu_intents_match_topics_and_replies(pack: PolicyPack):
-    known = set(pack.topics) | pack.smalltalk | pack.out_of_scope
+    known = set(pack.topics) | pack.smalltalk | pack.out_of_scope | pack.flows
     assert intents(TRAINING_DIR) == known
     assert intents(HELD_OUT_DIR) == known
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from bot.eligibility.conversation import load_questions
+from bot.eligibility.service import load_checker
 from bot.policy_pack import PolicyPack
 from bot.render import Renderer
-from tests.conftest import PLAN_DAY, TODAY
+from tests.conftest import PLAN_DAY, ROOT, TODAY
 from tests.support.telegram_html import telegram_html_error
 
+_QUESTIONS = load_questions(ROOT / "policy")
 # Extra variables some templates take.
 EXTRA = {
     "messages/citation.j2": lambda pack: {
@@ -17,6 +20,15 @@ EXTRA = {
     "messages/welcome.j2": lambda pack: {"name": "<小王 & 朋友>"},
     "messages/too_long.j2": lambda pack: {"limit": 300},
     "messages/other_city.j2": lambda pack: {"cities": ["杭州", "<苏州>"]},
+    "messages/check_question.j2": lambda pack: {"question": _QUESTIONS[0], "number": 1},
+    "messages/check_why.j2": lambda pack: {"question": _QUESTIONS[-1]},
+    "messages/check_stale.j2": lambda pack: {"current": True},
+    "messages/check_result.j2": lambda pack: {
+        "result": load_checker(ROOT / "policy").check_raw(
+            {"role": "worker", "as_of": "2020-01-01", "groups": ["urban_dibao"]}
+        ),
+        "documents": ["身份证件"],
+    },
 }
 
 

@@ -1,0 +1,133 @@
+"""The guided self-check as replies: questions with buttons, "why", back, restart, result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from bot.dialogue.payloads import MENU
+from bot.dialogue.types import Button, Context, Reply
+from bot.eligibility.conversation import PREFIX, START, CheckState, SelfCheck, Step
+from bot.render import Renderer
+
+
+class CheckFlow:
+    def __init__(self, selfcheck: SelfCheck, renderer: Renderer, today: Callable[[], date]):
+        self._check = selfcheck
+        self._renderer = renderer
+        self._today = today
+
+    @property
+    def fact_schema(self) -> dict:
+        return self._check.checker.rules.facts
+
+    def start(self, context: Context, prefill: dict | None = None) -> Reply:
+        context.check = self._check.start(prefill)
+        return self._show(self._check.step(context.check, self._today()))
+
+    def on_button(self, data: str, context: Context) -> Reply:
+        if data == START:
+            return self.start(context)
+        state = context.check
+        parts = data[len(PREFIX) :].split(":", 1)
+        if state is None or len(parts) != 2 or parts[0] != state.id:
+            return self._stale()
+        action = parts[1]
+        today = self._today()
+        if action == "r":
+            return self.start(context)
+        if action == "b":
+            self._check.back(state)
+            return self._show(self._check.step(state, today))
+        kind, rest = action[:1], action[1:]
+        index_text, _, option_text = rest.partition(".")
+        if not index_text.isdigit() or int(index_text) != state.current:
+            return self._stale(state)
+        question = self._check.questions[state.current]
+        if kind == "w":
+            return self._reply(
+                "messages/check_why.j2", self._question_buttons(state), question=question
+            )
+        if kind == "u" and question.unsure:
+            self._check.answer(state, state.current, "unsure", today)
+        elif kind == "a" and option_text.isdigit() and int(option_text) < len(question.options):
+            self._check.answer(state, state.current, question.options[int(option_text)], today)
+        else:
+            return self._stale(state)
+        return self._show(self._check.step(state, today))
+
+    def on_text(self, text: str, context: Context) -> Reply | None:
+        """A typed number answers a question that takes one; anything else is not ours."""
+        state = context.check
+        if state is None or state.current is None:
+            return None
+        question = self._check.questions[state.current]
+        number = self._check.parse_number(text) if question.number_input else None
+        if number is None:
+            return None
+        self._check.answer(state, state.current, number, self._today())
+        return self._show(self._check.step(state, self._today()))
+
+    # ---- replies ----
+
+    def _show(self, step: Step) -> Reply:
+        if step.question is None:
+            return self._result(step)
+        return self._reply(
+            "messages/check_question.j2",
+            self._question_buttons(step.state),
+            question=step.question,
+            number=step.question_number,
+            sections=step.question.sections,
+        )
+
+    def _result(self, step: Step) -> Reply:
+        result = step.result
+        assert result is not None
+        documents = list(dict.fromkeys(d for v in result.verdicts for d in v.documents))
+        sections = tuple(dict.fromkeys(s for v in result.verdicts for s in v.sections))
+        buttons = ((Button("重新自查", START), Button("常见话题", MENU)),)
+        reply = self._reply(
+            "messages/check_result.j2",
+            buttons,
+            result=result,
+            documents=documents,
+            sections=sections,
+        )
+        # Nothing personal is kept once the result is shown.
+        step.state.facts.clear()
+        step.state.history.clear()
+        return reply
+
+    def _stale(self, state: CheckState | None = None) -> Reply:
+        if state is not None and state.current is not None:
+            reply = self._show(self._check.step(state, self._today()))
+            note = self._renderer.render("messages/check_stale.j2", self._today(), current=True)
+            return Reply(text=f"{note}\n\n{reply.text}", buttons=reply.buttons, kind="check")
+        return self._reply(
+            "messages/check_stale.j2", ((Button("开始自查", START),),), current=False
+        )
+
+    def _question_buttons(self, state: CheckState) -> tuple[tuple[Button, ...], ...]:
+        index = state.current
+        assert index is not None
+        question = self._check.questions[index]
+        code = f"{PREFIX}{state.id}:"
+        rows: list[tuple[Button, ...]] = [
+            (Button(option.label, f"{code}a{index}.{n}"),)
+            for n, option in enumerate(question.options)
+        ]
+        extra = [Button("不确定", f"{code}u{index}")] if question.unsure else []
+        rows.append((*extra, Button("为什么问这个？", f"{code}w{index}")))
+        controls = [Button("重新开始", f"{code}r")]
+        if state.answered:
+            controls.insert(0, Button("返回上一步", f"{code}b"))
+        rows.append(tuple(controls))
+        return tuple(rows)
+
+    def _reply(
+        self, template: str, buttons: tuple[tuple[Button, ...], ...], **extra: object
+    ) -> Reply:
+        sections = tuple(extra.pop("sections", ()) or ())  # type: ignore[arg-type]
+        text = self._renderer.render(template, self._today(), **extra)
+        return Reply(text=text, buttons=buttons, sections=sections, answered=True, kind="check")

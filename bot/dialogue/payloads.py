@@ -1,0 +1,5 @@
+"""Button payloads shared by the dialogue's parts: short ASCII codes (Telegram allows 64 bytes)."""
+
+TOPIC_PREFIX = "t:"  # t:<topic id> answers that topic
+MENU = "m"  # the topic menu
+NONE_OF_THESE = "n"  # "都不是" after a clarification

@@ -1,0 +1,182 @@
+"""The guided self-check: ask only what the rules still need, one button question at a time.
+
+Button payloads are short ASCII codes: k:<check id>:<action>, where action is
+a<question>.<option>, u<question> (不确定), w<question> (为什么问这个), b (back),
+r (restart), x (cancel). A payload from another check id is stale.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.eligibility.evaluator import CheckResult
+from bot.eligibility.facts import UNSURE, FactError
+from bot.eligibility.service import Checker
+
+PREFIX = "k:"
+START = "k:start"
+
+
+@dataclass(frozen=True)
+class Option:
+    label: str
+    value: Any = None
+    set: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    fact: str
+    text: str
+    why: str
+    sections: tuple[str, ...]
+    options: tuple[Option, ...]
+    ask_if: tuple[dict[str, Any], ...] | None = None  # all must hold
+    unsure: bool = True
+    number_input: bool = False
+
+
+@dataclass
+class CheckState:
+    """One person's check in progress. Kept only in the chat's short-term context."""
+
+    id: str = field(default_factory=lambda: secrets.token_hex(3))
+    facts: dict[str, Any] = field(default_factory=dict)
+    answered: list[str] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)  # facts before each answer
+    current: int | None = None  # index of the question on screen
+
+
+@dataclass(frozen=True)
+class Step:
+    """What to show next: a question, or the result when nothing is left to ask."""
+
+    state: CheckState
+    question: Question | None = None
+    question_number: int = 0
+    result: CheckResult | None = None
+
+
+def load_questions(policy_dir: Path) -> tuple[Question, ...]:
+    raw = yaml.safe_load((policy_dir / "questions.yml").read_text("utf-8"))["questions"]
+    return tuple(
+        Question(
+            id=q["id"],
+            fact=q["fact"],
+            text=q["text"],
+            why=q["why"],
+            sections=tuple(q["sections"]),
+            options=tuple(Option(o["label"], o.get("value"), o.get("set")) for o in q["options"]),
+            ask_if=tuple(q["ask_if"]) if "ask_if" in q else None,
+            unsure=q.get("unsure", True),
+            number_input=q.get("input") == "number",
+        )
+        for q in raw
+    )
+
+
+class SelfCheck:
+    def __init__(self, checker: Checker, questions: tuple[Question, ...]) -> None:
+        self.checker = checker
+        self.questions = questions
+
+    # ---- moving through the check ----
+
+    def start(self, prefill: dict[str, Any] | None = None) -> CheckState:
+        return CheckState(facts=dict(prefill or {}))
+
+    def step(self, state: CheckState, today: date) -> Step:
+        """The next question the answers so far leave open, or the result."""
+        result = self.checker.check_raw(state.facts, today) if "role" in state.facts else None
+        missing = set(result.missing) if result else set()
+        for index, question in enumerate(self.questions):
+            if question.id in state.answered:
+                continue
+            if question.ask_if is not None:
+                wanted = all(
+                    self.checker.test(state.facts, test, today) is True for test in question.ask_if
+                )
+            else:
+                wanted = question.fact in missing
+            if wanted:
+                state.current = index
+                return Step(state, question, question_number=len(state.answered) + 1)
+        state.current = None
+        if result is None:
+            raise FactError("the self-check questions never ask for role")
+        return Step(state, result=result)
+
+    def answer(self, state: CheckState, index: int, value: Any, today: date) -> None:
+        question = self.questions[index]
+        state.history.append(copy.deepcopy(state.facts))
+        state.answered.append(question.id)
+        option_set = value.set if isinstance(value, Option) else None
+        if option_set is not None:
+            for key, patch in option_set.items():
+                state.facts.setdefault(key, copy.deepcopy(patch))
+            return
+        raw = value.value if isinstance(value, Option) else value
+        if raw == "today":
+            raw = today.isoformat()
+        _assign(state.facts, question.fact, raw)
+
+    def back(self, state: CheckState) -> None:
+        if state.history:
+            state.facts = state.history.pop()
+            state.answered.pop()
+
+    def parse_number(self, text: str) -> float | None:
+        cleaned = text.strip().rstrip("元个月年").replace(",", "").replace("，", "")
+        try:
+            number = float(cleaned)
+        except ValueError:
+            return None
+        return number if 0 <= number < 10_000_000 else None
+
+
+def _assign(facts: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    node = facts
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+def prefill_from_entities(
+    entities: list[tuple[str, str]], schema: dict[str, Any]
+) -> dict[str, Any]:
+    """Facts a person already stated ("我是退役军人" → groups: [veteran])."""
+    facts: dict[str, Any] = {}
+    groups = [v for e, v in entities if e == "group" and v in schema["groups"]["values"]]
+    certificates = [
+        v for e, v in entities if e == "certificate" and v in schema["certificate"]["values"]
+    ]
+    if groups:
+        facts["groups"] = list(dict.fromkeys(groups))
+    if certificates:
+        facts["certificate"] = certificates[0]
+    if facts:
+        facts["role"] = "worker"  # groups and certificates describe a person
+    return facts
+
+
+__all__ = [
+    "PREFIX",
+    "START",
+    "UNSURE",
+    "CheckState",
+    "FactError",
+    "Question",
+    "SelfCheck",
+    "Step",
+    "load_questions",
+    "prefill_from_entities",
+]

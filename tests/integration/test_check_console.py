@@ -1,0 +1,38 @@
+"""The self-check in the console chat gives the same verdicts as `check --json`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import NluEndpoint, bot_env, run_bot
+from tests.support.check_answers import (
+    ENTERPRISE_FACTS,
+    ENTERPRISE_PRESSES,
+    WORKER_FACTS,
+    WORKER_PRESSES,
+    verdict_lines,
+)
+
+
+@pytest.mark.parametrize(
+    ("presses", "facts"),
+    [(WORKER_PRESSES, WORKER_FACTS), (ENTERPRISE_PRESSES, ENTERPRISE_FACTS)],
+    ids=["worker", "enterprise"],
+)
+def test_console_check_matches_check_json(
+    nlu_endpoint: NluEndpoint, database_url: str, presses: list[str], facts: dict
+):
+    env = bot_env(nlu_endpoint, database_url)
+    expected = json.loads(run_bot(["check", "--json"], env, stdin=json.dumps(facts)).stdout)
+    assert expected["verdicts"]
+    chat = run_bot(["chat"], env, stdin="\n".join(["/check", *presses, "退出"]) + "\n")
+    assert chat.returncode == 0, chat.stderr
+    result = chat.stdout.split("自查结果")[-1]
+    for line in verdict_lines(expected):
+        assert line in result, (line, result)
+    for verdict in expected["verdicts"]:
+        if verdict["amount_yuan"] is not None:
+            assert f"约 {verdict['amount_yuan']:g} 元" in result
+    print(chat.stdout)

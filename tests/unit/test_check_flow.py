@@ -1,0 +1,178 @@
+"""The guided self-check through the dialogue core (fake NLU): questions, buttons, why,
+back, restart, unsure, typed numbers, stale buttons, prefill, and the result."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import Settings
+from bot.dialogue.check_flow import CheckFlow
+from bot.dialogue.core import Dialogue
+from bot.dialogue.types import Context, Reply
+from bot.eligibility.conversation import START, SelfCheck, load_questions
+from bot.eligibility.service import Checker, load_checker
+from bot.policy_pack import PolicyPack
+from bot.render import Renderer
+from nlu.client import Entity
+from tests.conftest import ROOT, TODAY
+from tests.support.cases import json_facts, load_cases
+from tests.support.fake_nlu import FakeNlu, result
+from tests.support.telegram_html import telegram_html_error
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return load_checker(ROOT / "policy")
+
+
+@pytest.fixture()
+def fake() -> FakeNlu:
+    return FakeNlu()
+
+
+@pytest.fixture()
+def dialogue(
+    pack: PolicyPack, renderer: Renderer, fake: FakeNlu, settings: Settings, checker: Checker
+) -> Dialogue:
+    flow = CheckFlow(SelfCheck(checker, load_questions(ROOT / "policy")), renderer, lambda: TODAY)
+    return Dialogue(pack, renderer, fake, settings.dialogue, today=lambda: TODAY, check_flow=flow)
+
+
+def press(dialogue: Dialogue, context: Context, reply: Reply, label: str) -> Reply:
+    for row in reply.buttons:
+        for button in row:
+            if button.label == label:
+                return dialogue.handle_button(button.data, context)
+    raise AssertionError(f"no button {label!r} in {[b.label for r in reply.buttons for b in r]}")
+
+
+WORKER_ANSWERS = [
+    "个人（劳动者、学员）",
+    "2021年",
+    "职业技能等级证书",
+    "有本市居住证",
+    "没有领取",
+    "1次",
+    "没有",
+    "城市低保家庭学员",
+    "3个月",
+]
+
+
+def test_worker_check_asks_only_what_is_needed_and_explains(dialogue: Dialogue):
+    context = Context()
+    reply = dialogue.start_check(context)
+    asked = []
+    for label in WORKER_ANSWERS:
+        asked.append(reply.text)
+        assert reply.kind == "check" and "第" in reply.text
+        reply = press(dialogue, context, reply, label)
+    assert len(asked) == len(WORKER_ANSWERS)
+    text = reply.text
+    assert "自查结果" in text and "✅ <b>职业培训补贴</b>" in text
+    assert "✅ <b>培训期间生活费补贴</b>" in text and "三(七)" in text and "三(一)" in text
+    assert "社保卡" in text and "最多跑一次" in text and "不会保存" in text
+    assert "经贸摩擦" not in text  # not asked about, not shown
+    assert telegram_html_error(text) is None and len(text) < 4096
+    assert context.check is not None and context.check.facts == {}  # nothing kept
+
+
+async def test_typed_number_answers_a_number_question(dialogue: Dialogue):
+    context = Context()
+    reply = dialogue.start_check(context)
+    for label in [
+        "企业（单位、人事）",
+        "2020年",
+        "企业新型学徒制",
+        "职工学徒（本企业技能岗位职工）",
+        "2年",
+        "只有培训合格证书",
+    ]:
+        reply = press(dialogue, context, reply, label)
+    assert "实际培训费用" in reply.text
+    reply = await dialogue.handle_text("3000元", context)
+    assert "✅ <b>企业新型学徒制（职工学徒）补贴</b>" in reply.text
+    assert "约 <b>1500 元</b>" in reply.text and "四(一)" in reply.text
+
+
+def test_why_back_restart_and_unsure(dialogue: Dialogue):
+    context = Context()
+    reply = dialogue.start_check(context)
+    reply = press(dialogue, context, reply, "个人（劳动者、学员）")
+    why = press(dialogue, context, reply, "为什么问这个？")
+    assert "为什么问这个" in why.text and "附则" in why.text
+    back = press(dialogue, context, why, "返回上一步")
+    assert "身份" in back.text
+    reply = press(dialogue, context, back, "个人（劳动者、学员）")
+    reply = press(dialogue, context, reply, "2020年")
+    reply = press(dialogue, context, reply, "不确定")  # certificate unsure
+    assert "本市" in reply.text  # next: residency
+    restarted = press(dialogue, context, reply, "重新开始")
+    assert "身份" in restarted.text and context.check is not None
+    assert context.check.facts == {}
+
+
+def test_unsure_answers_give_conditional_with_what_to_confirm(dialogue: Dialogue):
+    context = Context()
+    reply = dialogue.start_check(context)
+    for label in ["个人（劳动者、学员）", "2020年", "职业技能等级证书", "有本市户籍"]:
+        reply = press(dialogue, context, reply, label)
+    for _ in range(3):  # pension, times this year, same level: all unsure
+        reply = press(dialogue, context, reply, "不确定")
+    reply = press(dialogue, context, reply, "都不是")
+    assert "❓ <b>职业培训补贴</b>" in reply.text and "待确认" in reply.text
+
+
+def test_stale_and_forged_buttons(dialogue: Dialogue):
+    context = Context()
+    first = dialogue.start_check(context)
+    old_role_button = first.buttons[0][0].data
+    reply = press(dialogue, context, first, "个人（劳动者、学员）")
+    # The same question's button pressed again: we stay on the current question.
+    again = dialogue.handle_button(old_role_button, context)
+    assert "前面的问题" in again.text and "哪一年" in again.text
+    # A button from a finished or different check.
+    dialogue.start_check(context)
+    stale = dialogue.handle_button(reply.buttons[0][0].data, context)
+    assert "已经结束" in stale.text or "前面的问题" in stale.text
+    for forged in [
+        "k:zzzzzz:a0.0",
+        "k:",
+        "k:abc",
+        f"k:{context.check.id}:a0.99",
+        f"k:{context.check.id}:q",
+        f"k:{context.check.id}:a9999.0",
+    ]:
+        reply = dialogue.handle_button(forged, context)
+        assert reply.text and reply.kind == "check", forged
+    assert dialogue.handle_button("k:x:y", Context()).text
+
+
+async def test_nlu_self_check_intent_prefills_what_was_said(dialogue: Dialogue, fake: FakeNlu):
+    q = "我是退役军人，能领什么补贴"
+    fake.answers[q] = result(q, ("self_check", 0.95))
+    fake.answers[q] = type(fake.answers[q])(
+        q, "self_check", 0.95, fake.answers[q].ranking, (Entity("group", "veteran", 2, 6),)
+    )
+    context = Context()
+    reply = await dialogue.handle_text(q, context)
+    assert reply.kind == "check" and context.check is not None
+    assert context.check.facts == {"groups": ["veteran"], "role": "worker"}
+    assert "哪一年" in reply.text  # role known, so the first question is the year
+
+
+def test_menu_offers_the_check(dialogue: Dialogue):
+    menu = dialogue.menu()
+    assert menu.buttons[0][0].data == START
+
+
+@pytest.mark.parametrize("case", load_cases(), ids=[c["name"] for c in load_cases()])
+def test_every_case_result_renders_as_valid_short_html(
+    checker: Checker, renderer: Renderer, case: dict
+):
+    outcome = checker.check_raw(json_facts(case["facts"]))
+    documents = [d for v in outcome.verdicts for d in v.documents]
+    text = renderer.render("messages/check_result.j2", TODAY, result=outcome, documents=documents)
+    assert telegram_html_error(text) is None and len(text) < 4096
+    for verdict in outcome.verdicts:
+        assert verdict.label in text
