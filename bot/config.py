@@ -42,6 +42,19 @@ class TelegramSettings:
 
 
 @dataclass(frozen=True)
+class SchedulerSettings:
+    timezone: str
+    messages_per_second: float
+    per_chat_interval_seconds: float
+    max_attempts: int
+    report_due_day: int
+    report_lead_working_days: int
+    send_at: str
+    quiet_hours: tuple[str, str]
+    topics: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Paths:
     policy: Path
     responses: Path
@@ -56,6 +69,8 @@ class Settings:
     telegram: TelegramSettings
     admins: frozenset[int]
     paths: Paths
+    scheduler: SchedulerSettings
+    departments: dict[str, str]
     database_url: str | None = field(default=None, repr=False)
 
 
@@ -70,6 +85,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
     nlu = raw.get("nlu", {})
     dialogue = raw.get("dialogue", {})
     telegram = raw.get("telegram", {})
+    scheduler = raw.get("scheduler", {})
     paths = raw.get("paths", {})
     return Settings(
         nlu=NluSettings(
@@ -101,5 +117,17 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             nlu_project=base / paths.get("nlu_project", "nlu"),
             var=base / paths.get("var", "var"),
         ),
+        scheduler=SchedulerSettings(
+            timezone=str(scheduler.get("timezone", "Asia/Shanghai")),
+            messages_per_second=float(scheduler.get("messages_per_second", 25)),
+            per_chat_interval_seconds=float(scheduler.get("per_chat_interval_seconds", 1.0)),
+            max_attempts=int(scheduler.get("max_attempts", 8)),
+            report_due_day=int(scheduler.get("report_due_day", 1)),
+            report_lead_working_days=int(scheduler.get("report_lead_working_days", 3)),
+            send_at=str(scheduler.get("send_at", "09:00")),
+            quiet_hours=tuple(scheduler.get("quiet_hours", ["22:00", "08:00"])),  # type: ignore[arg-type]
+            topics=dict(scheduler.get("topics") or {"publicity": "政策宣传"}),
+        ),
+        departments={str(k): str(v) for k, v in (raw.get("departments") or {}).items()},
         database_url=env.get("DATABASE_URL") or (raw.get("database") or {}).get("url") or None,
     )

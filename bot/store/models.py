@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -23,3 +23,85 @@ class UnansweredQuestion(Base):
     kind: Mapped[str] = mapped_column(String(32))  # decline | clarify | degraded
     intent: Mapped[str | None] = mapped_column(String(64))
     confidence: Mapped[float | None] = mapped_column(Float)
+
+
+class Subscriber(Base):
+    """A chat that agreed to receive messages; topics are a comma-separated list of ids."""
+
+    __tablename__ = "subscribers"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    topics: Mapped[str] = mapped_column(String(200), default="")
+    quiet_start: Mapped[str] = mapped_column(String(5), default="22:00")
+    quiet_end: Mapped[str] = mapped_column(String(5), default="08:00")
+    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DepartmentContact(Base):
+    """A chat bound to a department (经信、教育 …) with a one-time code."""
+
+    __tablename__ = "department_contacts"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    department: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    bound_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BindCode(Base):
+    __tablename__ = "bind_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    department: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReportAck(Base):
+    """A department's "已报送" for one monthly period (六(一))."""
+
+    __tablename__ = "report_acks"
+    __table_args__ = (UniqueConstraint("period", "department"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))  # "2020-10": the report due 2020-10-01
+    department: Mapped[str] = mapped_column(String(32))
+    acknowledged_by: Mapped[int] = mapped_column(BigInteger)
+    acknowledged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Broadcast(Base):
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    topic: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))  # draft | queued | done | cancelled
+    reported: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Delivery(Base):
+    """The delivery ledger and outbox: one row per message and chat, never two.
+
+    status: pending → sending → sent | failed | blocked; a row found in `sending` after a
+    restart becomes `uncertain` and is not sent again (nobody gets a message twice)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("message_key", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(80), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[str] = mapped_column(Text, default="")  # JSON rows of [label, data]
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    not_before: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,61 @@
+"""When the departments' monthly report reminders go out (六(一): report to 市人力社保局
+by the 1st of each month), and when a report counts as overdue. Pure date arithmetic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from scheduler.calendar import WorkCalendar
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class ReportSchedule:
+    lead_working_days: int = 3  # first reminder: this many working days before the due date
+    send_at: time = time(9, 0)
+    due_day: int = 1
+
+
+@dataclass(frozen=True)
+class Period:
+    """The report due on `due` covers the month before it."""
+
+    due: date
+
+    @property
+    def key(self) -> str:  # "2020-10": the report due on 2020-10-01
+        return f"{self.due.year}-{self.due.month:02d}"
+
+    @property
+    def covers(self) -> str:  # the month being reported, "2020年9月"
+        month = self.due.month - 1 or 12
+        year = self.due.year if self.due.month > 1 else self.due.year - 1
+        return f"{year}年{month}月"
+
+
+def period_for(day: date, schedule: ReportSchedule) -> Period:
+    """The next report due on or after `day`."""
+    due = date(day.year, day.month, schedule.due_day)
+    if due < day:
+        due = date(day.year + (day.month == 12), day.month % 12 + 1, schedule.due_day)
+    return Period(due)
+
+
+def reminder_days(period: Period, calendar: WorkCalendar, schedule: ReportSchedule) -> list[date]:
+    """Working days for the reminders: N working days before the due date, and the last
+    working day before it (the two coincide when N is 1), earliest first."""
+    before = calendar.working_days_before(period.due, schedule.lead_working_days)
+    return sorted({before[-1], before[0]})
+
+
+def overdue_day(period: Period, calendar: WorkCalendar) -> date:
+    """The first working day after the due date: unacknowledged reports are overdue then.
+    When the 1st itself is a working day and the report is not in, the next working day."""
+    return calendar.first_working_day_after(period.due)
+
+
+def at(day: date, when: time) -> datetime:
+    return datetime.combine(day, when, tzinfo=TZ)

@@ -1,0 +1,112 @@
+"""The one sender: drains the outbox under Telegram's limits, honours RetryAfter, retries
+network errors with backoff, unsubscribes chats that blocked the bot, records every try."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+
+from bot.dialogue.types import Button
+from scheduler.outbox import BLOCKED, FAILED, SENT, Claimed, Outbox, now_utc
+
+log = logging.getLogger(__name__)
+
+
+class Blocked(Exception):
+    """The chat blocked the bot or no longer exists."""
+
+
+class RetryLater(Exception):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds} s")
+        self.seconds = seconds
+
+
+class Transient(Exception):
+    """A network error or timeout: try again later."""
+
+
+class Rejected(Exception):
+    """The message itself was refused (bad request): trying again will not help."""
+
+
+class Transport(Protocol):
+    async def send(
+        self, chat_id: int, text: str, buttons: tuple[tuple[Button, ...], ...]
+    ) -> None: ...
+
+
+@dataclass
+class Pacing:
+    per_second: float = 25.0  # overall
+    per_chat_interval: float = 1.0  # seconds between two messages to one chat
+    max_attempts: int = 8
+    enabled: bool = True
+
+
+@dataclass
+class Sender:
+    outbox: Outbox
+    transport: Transport
+    pacing: Pacing = field(default_factory=Pacing)
+    on_blocked: Callable[[int], Awaitable[None] | None] | None = None
+    _last_send: float = 0.0
+    _last_by_chat: dict[int, float] = field(default_factory=dict)
+    _paused_until: float = 0.0
+
+    async def drain(self, limit: int | None = None) -> int:
+        """Send every due message (at most `limit`); returns how many were handled."""
+        handled = 0
+        while limit is None or handled < limit:
+            claimed = await asyncio.to_thread(self.outbox.claim)
+            if claimed is None:
+                break
+            await self._send_one(claimed)
+            handled += 1
+        return handled
+
+    async def _pace(self, chat_id: int) -> None:
+        now = time.monotonic()
+        wait = self._paused_until - now
+        if self.pacing.enabled:
+            wait = max(wait, self._last_send + 1 / self.pacing.per_second - now)
+            last = self._last_by_chat.get(chat_id)
+            if last is not None:
+                wait = max(wait, last + self.pacing.per_chat_interval - now)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _send_one(self, item: Claimed) -> None:
+        await self._pace(item.chat_id)
+        self._last_send = self._last_by_chat[item.chat_id] = time.monotonic()
+        try:
+            await self.transport.send(item.chat_id, item.text, item.buttons)
+        except RetryLater as exc:
+            # Telegram's flood control is per bot: pause everything, keep the message.
+            self._paused_until = time.monotonic() + exc.seconds
+            retry_at = now_utc() + timedelta(seconds=exc.seconds)
+            await asyncio.to_thread(self.outbox.finish, item.id, FAILED, str(exc), retry_at)
+        except Transient as exc:
+            if item.attempts >= self.pacing.max_attempts:
+                log.error("giving up on %s to %s: %s", item.message_key, item.chat_id, exc)
+                await asyncio.to_thread(self.outbox.finish, item.id, FAILED, str(exc))
+                return
+            backoff = min(60.0, 0.5 * 2 ** (item.attempts - 1))
+            retry_at = now_utc() + timedelta(seconds=backoff)
+            await asyncio.to_thread(self.outbox.finish, item.id, FAILED, str(exc), retry_at)
+        except Blocked as exc:
+            await asyncio.to_thread(self.outbox.finish, item.id, BLOCKED, str(exc))
+            if self.on_blocked is not None:
+                outcome = self.on_blocked(item.chat_id)
+                if outcome is not None:
+                    await outcome
+        except Rejected as exc:
+            log.error("message %s to %s rejected: %s", item.message_key, item.chat_id, exc)
+            await asyncio.to_thread(self.outbox.finish, item.id, FAILED, str(exc))
+        else:
+            await asyncio.to_thread(self.outbox.finish, item.id, SENT)
