@@ -68,12 +68,15 @@ class Duties:
         period = period_for(today, self.schedule)
         if today not in reminder_days(period, self.calendar, self.schedule):
             return []
-        pending = self.departments.overdue(period.key)
+        return self.reminders_for(period, f"report:{period.key}:{today.isoformat()}", today)
+
+    def reminders_for(self, period: Period, key: str, today: date | None = None) -> list[Outgoing]:
+        """The report reminder for every contact of a department that has not reported."""
         return self._to_contacts(
-            pending,
-            f"report:{period.key}:{today.isoformat()}",
+            self.departments.overdue(period.key),
+            key,
             "report_reminder",
-            today,
+            today or date.today(),
             self._ack_button(period),
             due=period.due,
             covers=period.covers,

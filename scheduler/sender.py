@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from bot.dialogue.types import Button
-from scheduler.outbox import BLOCKED, FAILED, SENT, Claimed, Outbox, now_utc
+from scheduler.outbox import BLOCKED, FAILED, SENT, UNCERTAIN, Claimed, Outbox, now_utc
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,11 @@ class RetryLater(Exception):
 
 class Transient(Exception):
     """A network error or timeout: try again later."""
+
+
+class Uncertain(Exception):
+    """The request may have reached Telegram (a read timeout): sending again could
+    duplicate the message, so it is recorded as uncertain and not retried."""
 
 
 class Rejected(Exception):
@@ -99,6 +104,9 @@ class Sender:
             backoff = min(60.0, 0.5 * 2 ** (item.attempts - 1))
             retry_at = now_utc() + timedelta(seconds=backoff)
             await asyncio.to_thread(self.outbox.finish, item.id, FAILED, str(exc), retry_at)
+        except Uncertain as exc:
+            log.warning("delivery of %s to %s uncertain: %s", item.message_key, item.chat_id, exc)
+            await asyncio.to_thread(self.outbox.finish, item.id, UNCERTAIN, str(exc))
         except Blocked as exc:
             await asyncio.to_thread(self.outbox.finish, item.id, BLOCKED, str(exc))
             if self.on_blocked is not None:

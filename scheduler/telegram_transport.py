@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+import httpx
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.channels.keyboard import inline_keyboard
 from bot.dialogue.types import Button
-from scheduler.sender import Blocked, Rejected, RetryLater, Transient
+from scheduler.sender import Blocked, Rejected, RetryLater, Transient, Uncertain
 
 
 class TelegramTransport:
@@ -17,22 +19,12 @@ class TelegramTransport:
         self._bot = bot
 
     async def send(self, chat_id: int, text: str, buttons: tuple[tuple[Button, ...], ...]) -> None:
-        markup = (
-            InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-                    for row in buttons
-                ]
-            )
-            if buttons
-            else None
-        )
         try:
             await self._bot.send_message(
                 chat_id,
                 text,
                 parse_mode=ParseMode.HTML,
-                reply_markup=markup,
+                reply_markup=inline_keyboard(buttons),
                 disable_web_page_preview=True,
             )
         except RetryAfter as exc:
@@ -46,5 +38,10 @@ class TelegramTransport:
             if "chat not found" in str(exc).lower():
                 raise Blocked(str(exc)) from exc
             raise Rejected(str(exc)) from exc
-        except (TimedOut, NetworkError) as exc:
+        except TimedOut as exc:
+            # Only a timeout before the request left is safe to retry.
+            if isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout):
+                raise Transient(str(exc)) from exc
+            raise Uncertain(str(exc) or "read timeout") from exc
+        except NetworkError as exc:
             raise Transient(str(exc)) from exc

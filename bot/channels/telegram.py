@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -18,9 +18,14 @@ from telegram.ext import (
 )
 
 from bot.assistant import Assistant, running_assistant
+from bot.channels.keyboard import inline_keyboard
+from bot.channels.telegram_scheduler import RUNTIME_KEY
+from bot.channels.telegram_scheduler import add_handlers as add_scheduler_handlers
 from bot.config import Settings
 from bot.dialogue.core import Dialogue
 from bot.dialogue.types import Context, Reply
+from bot.store.db import database_url
+from scheduler.runtime import SchedulerRuntime
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +34,11 @@ STACK_KEY = "exit_stack"
 CONTEXT_KEY = "dialogue_context"
 
 
-def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-            for row in reply.buttons
-        ]
-    )
-
-
 async def send_reply(message: Message, reply: Reply) -> None:
     await message.reply_text(
         reply.text,
         parse_mode=ParseMode.HTML,
-        reply_markup=_markup(reply),
+        reply_markup=inline_keyboard(reply.buttons),
         disable_web_page_preview=True,
     )
 
@@ -114,10 +108,13 @@ async def _post_init(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
     stack = AsyncExitStack()
     application.bot_data[STACK_KEY] = stack
-    application.bot_data[ASSISTANT_KEY] = await stack.enter_async_context(
-        running_assistant(settings)
-    )
-    log.info("assistant ready")
+    assistant = await stack.enter_async_context(running_assistant(settings))
+    application.bot_data[ASSISTANT_KEY] = assistant
+    runtime = SchedulerRuntime(settings, assistant.sessions, assistant.renderer, application.bot)
+    application.bot_data[RUNTIME_KEY] = runtime
+    await runtime.start(database_url(settings.paths.var, settings.database_url))
+    stack.push_async_callback(runtime.stop)
+    log.info("assistant and scheduler ready")
 
 
 async def _post_shutdown(application: Application) -> None:
@@ -133,6 +130,7 @@ def build_application(settings: Settings) -> Application:
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     application = builder.post_init(_post_init).post_shutdown(_post_shutdown).build()
     application.bot_data["settings"] = settings
+    add_scheduler_handlers(application)
     application.add_handler(CommandHandler("start", on_start))
     application.add_handler(CommandHandler("help", on_help))
     application.add_handler(CommandHandler("menu", on_menu))

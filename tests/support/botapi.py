@@ -61,6 +61,11 @@ class BotApiStandIn:
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Fault injection for sendMessage: each entry is used once, in order:
+    # ("429", seconds) | ("500", 0) | ("timeout", seconds of delay).
+    faults: list[tuple[str, float]] = field(default_factory=list)
+    blocked_chats: set[int] = field(default_factory=set)  # these answer 403
+    attempts: list[tuple[float, int]] = field(default_factory=list)  # (time, chat) of every try
 
     # ---- lifecycle (runs in its own thread with its own event loop) ----
 
@@ -172,7 +177,13 @@ class BotApiStandIn:
         if request.content_type == "application/json":
             return dict(await request.json())
         form = await request.post()
-        return {k: v for k, v in form.items() if isinstance(v, str)}
+        params: dict[str, Any] = {}
+        for key, value in form.items():
+            if isinstance(value, str):
+                params[key] = value
+            else:  # an uploaded file (sendDocument)
+                params[key] = value.file.read().decode("utf-8-sig", errors="replace")
+        return params
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -209,6 +220,38 @@ class BotApiStandIn:
             await asyncio.sleep(0.05)
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> web.Response:
+        chat_id = int(params["chat_id"])
+        with self._lock:
+            self.attempts.append((time.monotonic(), chat_id))
+            fault = self.faults.pop(0) if self.faults else None
+        if fault is not None:
+            kind, value = fault
+            if kind == "429":
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": "Too Many Requests",
+                        "parameters": {"retry_after": int(value)},
+                    },
+                    status=429,
+                )
+            if kind == "500":
+                return web.json_response(
+                    {"ok": False, "error_code": 500, "description": "Internal Server Error"},
+                    status=500,
+                )
+            if kind == "timeout":
+                await asyncio.sleep(value)
+        if chat_id in self.blocked_chats:
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                },
+                status=403,
+            )
         text = str(params.get("text", ""))
         if not text.strip():
             return self._bad_request("message text is empty")
@@ -222,7 +265,6 @@ class BotApiStandIn:
         message_id = next(self._message_ids)
         with self._lock:
             self.sent.append(Sent("sendMessage", params, message_id))
-        chat_id = int(params["chat_id"])
         return self._ok(
             {
                 "message_id": message_id,
@@ -230,6 +272,19 @@ class BotApiStandIn:
                 "chat": {"id": chat_id, "type": "private"},
                 "from": BOT_USER,
                 "text": text,
+            }
+        )
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> web.Response:
+        with self._lock:
+            self.sent.append(Sent("sendDocument", params))
+        return self._ok(
+            {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": BOT_USER,
+                "document": {"file_id": "doc", "file_unique_id": "doc", "file_name": "x.csv"},
             }
         )
 

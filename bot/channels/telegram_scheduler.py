@@ -1,0 +1,335 @@
+"""Telegram commands and buttons of the scheduler: department binding and "已报送",
+subscriptions and /stop, and the admins' /newcode, /overdue, /compliance, /broadcast."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from functools import wraps
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.channels.keyboard import inline_keyboard
+from bot.config import Settings
+from bot.dialogue.types import Button
+from scheduler.broadcasts import BROADCAST_PREFIX
+from scheduler.duties import ACK_PREFIX
+from scheduler.reporting import TZ, Period, ReportSchedule, period_for
+from scheduler.runtime import SchedulerRuntime
+
+log = logging.getLogger(__name__)
+
+RUNTIME_KEY = "scheduler"
+SUBSCRIBE_PREFIX = "s:"  # s:<topic> toggles a subscription
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+def _runtime(context: ContextTypes.DEFAULT_TYPE) -> SchedulerRuntime:
+    return context.application.bot_data[RUNTIME_KEY]
+
+
+def _render(context: ContextTypes.DEFAULT_TYPE, name: str, **extra: object) -> str:
+    return _runtime(context).renderer.render(f"scheduled/{name}.j2", date.today(), **extra)
+
+
+async def _say(update: Update, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
+    await update.effective_message.reply_text(
+        text, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(buttons)
+    )
+
+
+def admin_only(handler: Handler) -> Handler:
+    """Admins are listed in config.yml; others get a polite refusal. Every use is logged."""
+
+    @wraps(handler)
+    async def wrapped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        settings: Settings = context.application.bot_data["settings"]
+        user = update.effective_user
+        if user is None or user.id not in settings.admins:
+            log.warning(
+                "refused admin command %s from user %s", handler.__name__, user.id if user else None
+            )
+            if update.callback_query is not None:
+                await update.callback_query.answer()
+            await _say(update, _render(context, "not_admin"))
+            return
+        log.info("admin %s: %s %s", user.id, handler.__name__, context.args or "")
+        await handler(update, context)
+
+    return wrapped
+
+
+def _last_due_period(runtime: SchedulerRuntime) -> Period:
+    schedule: ReportSchedule = runtime.duties.schedule
+    today = date.today()
+    upcoming = period_for(today, schedule)
+    return (
+        upcoming
+        if upcoming.due == today
+        else Period(date(today.year, today.month, schedule.due_day))
+    )
+
+
+# ---- department contacts ----
+
+
+async def on_bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = _runtime(context)
+    if not context.args:
+        await _say(update, _render(context, "bind_usage"))
+        return
+    user = update.effective_user
+    department = runtime.departments.bind(
+        update.effective_chat.id, context.args[0], user.full_name if user else ""
+    )
+    if department is None:
+        await _say(update, _render(context, "bind_failed"))
+        return
+    log.info("chat %s bound to department %s", update.effective_chat.id, department)
+    await _say(
+        update, _render(context, "bind_ok", department_name=runtime.departments.names[department])
+    )
+
+
+async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    await query.answer()
+    runtime = _runtime(context)
+    contact = runtime.departments.contact(update.effective_chat.id)
+    if contact is None:
+        await _say(update, _render(context, "ack_not_contact"))
+        return
+    period_key = (query.data or "")[len(ACK_PREFIX) :]
+    try:
+        year, month = (int(x) for x in period_key.split("-"))
+        period = Period(date(year, month, runtime.duties.schedule.due_day))
+    except ValueError:
+        await _say(update, _render(context, "ack_not_contact"))
+        return
+    name = runtime.departments.names[contact.department]
+    user = update.effective_user
+    if runtime.departments.acknowledge(period.key, contact.department, user.id if user else 0):
+        when = (
+            update.effective_message.date.astimezone(TZ).strftime("%m月%d日 %H:%M")
+            if update.effective_message and update.effective_message.date
+            else ""
+        )
+        await _say(
+            update,
+            _render(
+                context,
+                "ack_recorded",
+                department_name=name,
+                covers=period.covers,
+                when=when or "刚刚",
+            ),
+        )
+    else:
+        await _say(
+            update, _render(context, "ack_already", department_name=name, covers=period.covers)
+        )
+
+
+# ---- subscriptions ----
+
+
+def _subscribe_menu(runtime: SchedulerRuntime, chosen: set[str]) -> tuple[tuple[Button, ...], ...]:
+    return tuple(
+        (Button(("✅ " if topic in chosen else "") + name, SUBSCRIBE_PREFIX + topic),)
+        for topic, name in runtime.subscriptions.topics.items()
+    )
+
+
+async def _show_subscriptions(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, chosen: set[str]
+) -> None:
+    runtime = _runtime(context)
+    start, end = runtime.settings.scheduler.quiet_hours
+    await _say(
+        update,
+        _render(
+            context,
+            "subscribe_menu",
+            topics=runtime.subscriptions.topics,
+            chosen=chosen,
+            quiet_start=start,
+            quiet_end=end,
+        ),
+        _subscribe_menu(runtime, chosen),
+    )
+
+
+async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = _runtime(context)
+    await _show_subscriptions(
+        update, context, runtime.subscriptions.topics_of(update.effective_chat.id)
+    )
+
+
+async def on_subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    await query.answer()
+    runtime = _runtime(context)
+    topic = (query.data or "")[len(SUBSCRIBE_PREFIX) :]
+    if topic not in runtime.subscriptions.topics:
+        await _say(update, runtime.renderer.render("messages/stale_button.j2", date.today()))
+        return
+    chosen = runtime.subscriptions.toggle(update.effective_chat.id, topic)
+    await _show_subscriptions(update, context, chosen)
+
+
+async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    _runtime(context).subscriptions.unsubscribe_all(update.effective_chat.id)
+    await _say(update, _render(context, "unsubscribed"))
+
+
+async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    _runtime(context).subscriptions.forget(update.effective_chat.id)
+    if context.chat_data is not None:
+        context.chat_data.clear()
+    await _say(update, _render(context, "stopped"))
+
+
+# ---- admins ----
+
+
+@admin_only
+async def on_newcode(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = _runtime(context)
+    department = context.args[0] if context.args else ""
+    if department not in runtime.departments.names:
+        await _say(
+            update, _render(context, "new_code_usage", departments=runtime.departments.names)
+        )
+        return
+    code = runtime.departments.new_code(department, update.effective_user.id)
+    await _say(
+        update,
+        _render(
+            context, "new_code", code=code, department_name=runtime.departments.names[department]
+        ),
+    )
+
+
+@admin_only
+async def on_overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Who has not acknowledged the last due report, and who has not yet sent the next."""
+    runtime = _runtime(context)
+    last = _last_due_period(runtime)
+    upcoming = period_for(date.today() + timedelta(days=1), runtime.duties.schedule)
+    names = runtime.departments.names
+    await _say(
+        update,
+        _render(
+            context,
+            "report_status_admin",
+            last=last,
+            upcoming=upcoming,
+            last_names=[names[d] for d in runtime.departments.overdue(last.key)],
+            upcoming_names=[names[d] for d in runtime.departments.overdue(upcoming.key)],
+        ),
+    )
+
+
+@admin_only
+async def on_remind_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the next report's reminder to every department that has not reported, now."""
+    runtime = _runtime(context)
+    period = period_for(date.today() + timedelta(days=1), runtime.duties.schedule)
+    stamp = update.effective_message.date.strftime("%Y%m%d%H%M%S")
+    messages = runtime.duties.reminders_for(period, f"report:{period.key}:manual-{stamp}")
+    count = await asyncio.to_thread(runtime.enqueue, messages)
+    await _say(update, _render(context, "remind_now_done", count=count, covers=period.covers))
+
+
+@admin_only
+async def on_compliance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = _runtime(context)
+    last = _last_due_period(runtime)
+    periods = []
+    year, month = last.due.year, last.due.month
+    for _ in range(12):
+        periods.append(f"{year}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    buffer = io.StringIO()
+    runtime.departments.write_compliance_csv(periods, buffer)
+    await update.effective_message.reply_document(
+        io.BytesIO(buffer.getvalue().encode("utf-8-sig")), filename="compliance.csv"
+    )
+
+
+@admin_only
+async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = _runtime(context)
+    text = (update.effective_message.text or "").partition(" ")[2].strip()
+    if not text:
+        await _say(update, _render(context, "broadcast_usage"))
+        return
+    broadcast_id, count = runtime.broadcasts.draft(text, update.effective_user.id)
+    buttons = (
+        (
+            Button("确认发送", f"{BROADCAST_PREFIX}{broadcast_id}:ok"),
+            Button("取消", f"{BROADCAST_PREFIX}{broadcast_id}:no"),
+        ),
+    )
+    await _say(
+        update,
+        _render(
+            context,
+            "broadcast_preview",
+            body=text,
+            count=count,
+            topic_name=runtime.subscriptions.topics["publicity"],
+        ),
+        buttons,
+    )
+
+
+@admin_only
+async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    await query.answer()
+    runtime = _runtime(context)
+    raw_id, _, action = (query.data or "")[len(BROADCAST_PREFIX) :].partition(":")
+    if not raw_id.isdigit():
+        await _say(update, runtime.renderer.render("messages/stale_button.j2", date.today()))
+        return
+    if action == "ok":
+        count = runtime.broadcasts.confirm(int(raw_id))
+        if count is not None:
+            runtime.wake()
+            await _say(update, _render(context, "broadcast_queued", count=count))
+            return
+    elif action == "no" and runtime.broadcasts.cancel(int(raw_id)):
+        await _say(update, _render(context, "broadcast_cancelled"))
+        return
+    await _say(update, runtime.renderer.render("messages/stale_button.j2", date.today()))
+
+
+def add_handlers(application: Application) -> None:
+    """Registered before the dialogue's own handlers, so their commands and buttons win."""
+    for command, handler in [
+        ("bind", on_bind),
+        ("subscribe", on_subscribe),
+        ("unsubscribe", on_unsubscribe),
+        ("stop", on_stop),
+        ("newcode", on_newcode),
+        ("overdue", on_overdue),
+        ("compliance", on_compliance),
+        ("remindnow", on_remind_now),
+        ("broadcast", on_broadcast),
+    ]:
+        application.add_handler(CommandHandler(command, handler))
+    application.add_handler(CallbackQueryHandler(on_ack, pattern=f"^{ACK_PREFIX}"))
+    application.add_handler(
+        CallbackQueryHandler(on_subscribe_button, pattern=f"^{SUBSCRIBE_PREFIX}")
+    )
+    application.add_handler(
+        CallbackQueryHandler(on_broadcast_button, pattern=f"^{BROADCAST_PREFIX}")
+    )

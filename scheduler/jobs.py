@@ -1,0 +1,23 @@
+"""Job functions APScheduler stores by module path. They must stay importable at these
+paths (a stored job whose function is gone is deleted on load) and take no arguments, so
+they find the running scheduler through `bind`, set once at start-up."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scheduler.runtime import SchedulerRuntime
+
+_runtime: SchedulerRuntime | None = None
+
+
+def bind(runtime: SchedulerRuntime) -> None:
+    global _runtime
+    _runtime = runtime
+
+
+async def run_duties() -> None:
+    """Daily at send_at: monthly report reminders, overdue lists, yearly duties."""
+    if _runtime is not None:
+        await _runtime.run_duties()

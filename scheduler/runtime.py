@@ -1,0 +1,157 @@
+"""Wire the scheduler into the running bot: APScheduler (AsyncIOScheduler in the bot's
+event loop, jobs in a SQLAlchemyJobStore on the same database) and the outbox sender task."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.orm import sessionmaker
+from telegram import Bot
+
+from bot.config import Settings
+from bot.render import Renderer
+from scheduler.broadcasts import Broadcasts
+from scheduler.calendar import load_calendar
+from scheduler.departments import Departments
+from scheduler.duties import Duties
+from scheduler.outbox import Outbox, Outgoing, now_utc
+from scheduler.reporting import ReportSchedule
+from scheduler.sender import Pacing, Sender
+from scheduler.subscriptions import Subscriptions
+from scheduler.telegram_transport import TelegramTransport
+
+log = logging.getLogger(__name__)
+
+DUTIES_JOB = "department-duties"
+
+
+@dataclass
+class SchedulerRuntime:
+    settings: Settings
+    sessions: sessionmaker
+    renderer: Renderer
+    bot: Bot
+    outbox: Outbox = field(init=False)
+    departments: Departments = field(init=False)
+    subscriptions: Subscriptions = field(init=False)
+    broadcasts: Broadcasts = field(init=False)
+    duties: Duties = field(init=False)
+    sender: Sender = field(init=False)
+    _scheduler: AsyncIOScheduler | None = None
+    _task: asyncio.Task[None] | None = None
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        config = self.settings.scheduler
+        self.outbox = Outbox(self.sessions)
+        self.departments = Departments(self.sessions, self.settings.departments)
+        self.subscriptions = Subscriptions(self.sessions, config.topics, config.quiet_hours)
+        self.broadcasts = Broadcasts(self.sessions, self.outbox, self.subscriptions, self.renderer)
+        hour, minute = (int(x) for x in config.send_at.split(":"))
+        self.duties = Duties(
+            self.departments,
+            load_calendar(self.settings.paths.policy / "calendar.yml"),
+            ReportSchedule(
+                config.report_lead_working_days, time(hour, minute), config.report_due_day
+            ),
+            self.renderer,
+            self.settings.admins,
+        )
+        self.sender = Sender(
+            self.outbox,
+            TelegramTransport(self.bot),
+            Pacing(
+                config.messages_per_second, config.per_chat_interval_seconds, config.max_attempts
+            ),
+            on_blocked=self.subscriptions.deactivate,
+        )
+
+    # ---- lifecycle ----
+
+    async def start(self, database_url: str) -> None:
+        from scheduler import jobs
+
+        uncertain = await asyncio.to_thread(self.outbox.recover)
+        if uncertain:
+            log.warning("%d deliveries were in flight at the last stop; not resent", uncertain)
+        jobs.bind(self)
+        config = self.settings.scheduler
+        hour, minute = config.send_at.split(":")
+        self._scheduler = AsyncIOScheduler(
+            timezone=ZoneInfo(config.timezone),
+            jobstores={"default": SQLAlchemyJobStore(url=database_url)},
+        )
+        self._scheduler.add_job(
+            "scheduler.jobs:run_duties",
+            "cron",
+            hour=int(hour),
+            minute=int(minute),
+            id=DUTIES_JOB,
+            replace_existing=True,
+            coalesce=True,
+            misfire_grace_time=6 * 3600,  # a bot down at 09:00 still sends that day
+        )
+        self._scheduler.start()
+        await self.run_duties()  # catch up after a restart; message keys prevent repeats
+        self._task = asyncio.create_task(self._send_loop(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+
+    # ---- work ----
+
+    async def run_duties(self, now: datetime | None = None) -> int:
+        messages = await asyncio.to_thread(self.duties.due_messages, now or now_utc())
+        added = await asyncio.to_thread(self.outbox.enqueue, messages)
+        if added:
+            log.info("department duties: %d message(s) queued", added)
+            self.wake()
+        return added
+
+    def enqueue(self, items: list[Outgoing]) -> int:
+        added = self.outbox.enqueue(items)
+        self.wake()
+        return added
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _send_loop(self) -> None:
+        while True:
+            try:
+                await self.sender.drain()
+                await self._send_reports()
+            except Exception:
+                log.exception("outbox sender error; retrying")
+                await asyncio.sleep(5)
+            self._wake.clear()
+            next_due = await asyncio.to_thread(self.outbox.next_due)
+            delay = 30.0 if next_due is None else (next_due - now_utc()).total_seconds()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.2, min(delay, 30.0)))
+
+    async def _send_reports(self) -> None:
+        reports = await asyncio.to_thread(self.broadcasts.finished_reports)
+        for report in reports:
+            text = self.renderer.render(
+                "scheduled/broadcast_report.j2",
+                date.today(),
+                id=report.broadcast_id,
+                counts=report.counts,
+            )
+            await asyncio.to_thread(
+                self.outbox.enqueue,
+                [Outgoing(f"broadcast-report:{report.broadcast_id}", report.admin, text)],
+            )
