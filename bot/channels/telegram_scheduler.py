@@ -250,11 +250,12 @@ async def on_remind_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 @admin_only
 async def on_compliance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The next period and the twelve before it, as CSV (newest first)."""
     runtime = _runtime(context)
-    last = _last_due_period(runtime)
+    upcoming = period_for(date.today() + timedelta(days=1), runtime.duties.schedule)
     periods = []
-    year, month = last.due.year, last.due.month
-    for _ in range(12):
+    year, month = upcoming.due.year, upcoming.due.month
+    for _ in range(13):
         periods.append(f"{year}-{month:02d}")
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     buffer = io.StringIO()

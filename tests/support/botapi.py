@@ -167,6 +167,17 @@ class BotApiStandIn:
             f"expected {count} messages to {chat_id}, got {len(self.messages_to(chat_id))}"
         )
 
+    def wait_for_text(self, chat_id: int, needle: str, timeout: float = 30) -> Sent:
+        """The first message to `chat_id` containing `needle`, waiting for it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.messages_to(chat_id):
+                if needle in message.text:
+                    return message
+            time.sleep(0.05)
+        texts = [m.text[:60] for m in self.messages_to(chat_id)]
+        raise AssertionError(f"no message to {chat_id} with {needle!r}; got {texts}")
+
     def calls(self, method: str) -> list[Sent]:
         with self._lock:
             return [s for s in self.sent if s.method == method]

@@ -1,0 +1,85 @@
+"""A running `python -m bot run` against the Bot API stand-in, with a test settings file
+(an admin, no quiet hours, fast pacing) and its own SQLite database."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, NluEndpoint, bot_env
+from tests.support.botapi import BotApiStandIn
+
+TOKEN = "123456789:TEST-abcdefghijklmnopqrstuvwxyz0123"
+ADMIN = 9001
+
+
+@dataclass
+class BotProcess:
+    api: BotApiStandIn
+    log_path: Path
+    database_url: str
+    start: Callable[[], subprocess.Popen[bytes]]
+    process: subprocess.Popen[bytes] | None = None
+
+    def restart(self) -> None:
+        self.process = self.start()
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+
+def write_test_config(tmp_path: Path) -> Path:
+    config = yaml.safe_load((ROOT / "config.yml").read_text("utf-8"))
+    config["admins"] = [ADMIN]
+    config["scheduler"]["quiet_hours"] = ["00:00", "00:00"]  # never quiet: tests run any time
+    config["scheduler"]["messages_per_second"] = 20
+    config["paths"] = {name: str(ROOT / value) for name, value in config["paths"].items()}
+    config["paths"]["var"] = str(tmp_path / "var")
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def bot_process(
+    botapi: BotApiStandIn, nlu_endpoint: NluEndpoint, database_url: str, tmp_path: Path
+) -> Iterator[BotProcess]:
+    log_path = tmp_path / "bot.log"
+    env = bot_env(
+        nlu_endpoint,
+        database_url,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=botapi.base_url,
+        ASSISTANT_CONFIG=str(write_test_config(tmp_path)),
+    )
+
+    def start() -> subprocess.Popen[bytes]:
+        with log_path.open("a") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    running = BotProcess(botapi, log_path, database_url, start)
+    running.restart()
+    try:
+        yield running
+    finally:
+        if running.process is not None and running.process.poll() is None:
+            running.process.send_signal(signal.SIGINT)
+            try:
+                running.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                running.kill()
