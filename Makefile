@@ -43,7 +43,9 @@ run: setup
 chat: setup
 	$(PY) -m bot chat
 
+# The tests also need PostgreSQL's server binaries; they start their own cluster.
 test: setup
+	scripts/ensure-postgres
 	$(PY) -m pytest -q
 
 lint: .venv/.synced

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from bot.policy_pack import PolicyPack, load_policy_pack
 from bot.render import Renderer
 from nlu.service import NluService
 from tests.support.botapi import BotApiStandIn
+from tests.support.postgres import PostgresCluster, start_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,9 +74,37 @@ def botapi() -> Iterator[BotApiStandIn]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster | str]:
+    """PostgreSQL for the session: TEST_POSTGRES_URL, or a cluster started here."""
+    if os.environ.get("TEST_POSTGRES_URL"):
+        yield os.environ["TEST_POSTGRES_URL"]
+        return
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture()
 def database_url(tmp_path: Path) -> str:
+    """SQLite, the default store: for tests about something other than storage."""
     return f"sqlite:///{tmp_path / 'assistant.db'}"
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Storage tests run on both SQLite and PostgreSQL, each on a fresh database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'assistant.db'}"
+    server = request.getfixturevalue("postgres")
+    if isinstance(server, str):
+        return server
+    return server.create_database(f"test_{os.getpid()}_{next(_databases)}")
 
 
 def bot_env(endpoint: NluEndpoint, database_url: str, **extra: str) -> dict[str, str]:

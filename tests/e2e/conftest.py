@@ -51,8 +51,10 @@ def write_test_config(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def bot_process(
-    botapi: BotApiStandIn, nlu_endpoint: NluEndpoint, database_url: str, tmp_path: Path
+    botapi: BotApiStandIn, nlu_endpoint: NluEndpoint, any_database_url: str, tmp_path: Path
 ) -> Iterator[BotProcess]:
+    """On SQLite and on PostgreSQL."""
+    database_url = any_database_url
     log_path = tmp_path / "bot.log"
     env = bot_env(
         nlu_endpoint,

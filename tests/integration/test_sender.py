@@ -22,10 +22,11 @@ TOKEN = "123456789:TEST-abcdefghijklmnopqrstuvwxyz0123"
 
 
 @pytest.fixture()
-def sessions(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def sessions(any_database_url: str):
+    engine = make_engine(any_database_url)
     migrate(engine)
-    return session_factory(engine)
+    yield session_factory(engine)
+    engine.dispose()
 
 
 async def drain_all(sender: Sender, outbox: Outbox, timeout: float = 30) -> None:

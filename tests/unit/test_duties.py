@@ -26,10 +26,11 @@ def at(day: str, hour: int = 9, minute: int = 0) -> datetime:
 
 
 @pytest.fixture()
-def sessions(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def sessions(any_database_url: str):
+    engine = make_engine(any_database_url)
     migrate(engine)
-    return session_factory(engine)
+    yield session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture()
