@@ -43,14 +43,15 @@ def open_database(settings: Settings) -> sessionmaker:
     return session_factory(engine)
 
 
-def build_check_flow(settings: Settings, renderer: Renderer) -> CheckFlow:
+def build_check_flow(settings: Settings, renderer: Renderer, reminders: bool) -> CheckFlow:
     selfcheck = SelfCheck(
         load_checker(settings.paths.policy), load_questions(settings.paths.policy)
     )
-    return CheckFlow(selfcheck, renderer, date.today)
+    return CheckFlow(selfcheck, renderer, date.today, offer_reminder=reminders)
 
 
-def build_dialogue(settings: Settings, nlu: NluClient) -> Assistant:
+def build_dialogue(settings: Settings, nlu: NluClient, reminders: bool = False) -> Assistant:
+    """`reminders`: the channel can deliver reminders (Telegram with the scheduler)."""
     pack = load_policy_pack(settings.paths.policy)
     renderer = Renderer(settings.paths.responses, pack)
     sessions = open_database(settings)
@@ -60,13 +61,15 @@ def build_dialogue(settings: Settings, nlu: NluClient) -> Assistant:
         nlu,
         settings.dialogue,
         misses=MissLog(sessions),
-        check_flow=build_check_flow(settings, renderer),
+        check_flow=build_check_flow(settings, renderer, reminders),
     )
     return Assistant(settings, pack, renderer, nlu, dialogue, sessions)
 
 
 @asynccontextmanager
-async def running_assistant(settings: Settings) -> AsyncIterator[Assistant]:
+async def running_assistant(
+    settings: Settings, reminders: bool = False
+) -> AsyncIterator[Assistant]:
     """Yield a ready assistant; start (and finally stop) the NLU service if none is configured."""
     service: NluService | None = None
     url, token = settings.nlu.url, settings.nlu.token
@@ -77,7 +80,7 @@ async def running_assistant(settings: Settings) -> AsyncIterator[Assistant]:
         url, token = service.url, service.token
     client = NluClient(url, token, settings.nlu.timeout_seconds, settings.nlu.retry_after_seconds)
     try:
-        yield build_dialogue(settings, client)
+        yield build_dialogue(settings, client, reminders)
     finally:
         await client.aclose()
         if service is not None:

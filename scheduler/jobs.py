@@ -21,3 +21,9 @@ async def run_duties() -> None:
     """Daily at send_at: monthly report reminders, overdue lists, yearly duties."""
     if _runtime is not None:
         await _runtime.run_duties()
+
+
+async def send_reminder(reminder_id: int) -> None:
+    """At a personal reminder's time (or late, after a restart)."""
+    if _runtime is not None:
+        await _runtime.send_reminder(reminder_id)

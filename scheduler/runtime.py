@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import sessionmaker
@@ -22,6 +23,7 @@ from scheduler.calendar import load_calendar
 from scheduler.departments import Departments
 from scheduler.duties import Duties
 from scheduler.outbox import Outbox, Outgoing, now_utc
+from scheduler.reminders import ReminderInfo, Reminders
 from scheduler.reporting import ReportSchedule
 from scheduler.sender import Pacing, Sender
 from scheduler.subscriptions import Subscriptions
@@ -30,6 +32,9 @@ from scheduler.telegram_transport import TelegramTransport
 log = logging.getLogger(__name__)
 
 DUTIES_JOB = "department-duties"
+REMINDER_JOB_PREFIX = "reminder:"
+REMINDER_GRACE_SECONDS = 30 * 24 * 3600
+LATE_AFTER_SECONDS = 600
 
 
 @dataclass
@@ -44,6 +49,7 @@ class SchedulerRuntime:
     broadcasts: Broadcasts = field(init=False)
     duties: Duties = field(init=False)
     sender: Sender = field(init=False)
+    reminders: Reminders = field(init=False)
     _scheduler: AsyncIOScheduler | None = None
     _task: asyncio.Task[None] | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -51,6 +57,7 @@ class SchedulerRuntime:
     def __post_init__(self) -> None:
         config = self.settings.scheduler
         self.outbox = Outbox(self.sessions)
+        self.reminders = Reminders(self.sessions)
         self.departments = Departments(self.sessions, self.settings.departments)
         self.subscriptions = Subscriptions(self.sessions, config.topics, config.quiet_hours)
         self.broadcasts = Broadcasts(self.sessions, self.outbox, self.subscriptions, self.renderer)
@@ -99,6 +106,7 @@ class SchedulerRuntime:
             misfire_grace_time=6 * 3600,  # a bot down at 09:00 still sends that day
         )
         self._scheduler.start()
+        await asyncio.to_thread(self.rebuild_reminder_jobs)
         await self.run_duties()  # catch up after a restart; message keys prevent repeats
         self._task = asyncio.create_task(self._send_loop(), name="outbox-sender")
 
@@ -109,6 +117,57 @@ class SchedulerRuntime:
                 await self._task
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
+
+    # ---- personal reminders ----
+
+    def rebuild_reminder_jobs(self) -> None:
+        """The reminders table is the truth: make the job store index exactly its rows."""
+        assert self._scheduler is not None
+        wanted = {f"{REMINDER_JOB_PREFIX}{r.id}": r for r in self.reminders.scheduled()}
+        for job in self._scheduler.get_jobs():
+            if job.id.startswith(REMINDER_JOB_PREFIX) and job.id not in wanted:
+                job.remove()
+        for reminder in wanted.values():
+            self.schedule_reminder(reminder)
+
+    def schedule_reminder(self, reminder: ReminderInfo) -> None:
+        assert self._scheduler is not None
+        self._scheduler.add_job(
+            "scheduler.jobs:send_reminder",
+            "date",
+            run_date=reminder.due_at,
+            args=[reminder.id],
+            id=f"{REMINDER_JOB_PREFIX}{reminder.id}",
+            replace_existing=True,
+            coalesce=True,
+            misfire_grace_time=REMINDER_GRACE_SECONDS,  # due while down: sent late, with a note
+        )
+
+    def unschedule_reminder(self, reminder_id: int) -> None:
+        if self._scheduler is not None:
+            with contextlib.suppress(JobLookupError):
+                self._scheduler.remove_job(f"{REMINDER_JOB_PREFIX}{reminder_id}")
+
+    async def send_reminder(self, reminder_id: int, now: datetime | None = None) -> bool:
+        reminder = await asyncio.to_thread(self.reminders.get, reminder_id)
+        if reminder is None or reminder.status != "scheduled":
+            return False
+        now = now or now_utc()
+        local_due = reminder.due_at.astimezone(ZoneInfo(self.settings.scheduler.timezone))
+        text = self.renderer.render(
+            "scheduled/reminder.j2",
+            date.today(),
+            text=reminder.text,
+            kind=reminder.kind,
+            late=(now - reminder.due_at).total_seconds() > LATE_AFTER_SECONDS,
+            due=local_due.strftime("%m月%d日 %H:%M"),
+        )
+        await asyncio.to_thread(
+            self.outbox.enqueue, [Outgoing(f"reminder:{reminder.id}", reminder.chat_id, text)]
+        )
+        await asyncio.to_thread(self.reminders.set_status, reminder.id, "sent")
+        self.wake()
+        return True
 
     # ---- work ----
 

@@ -108,7 +108,7 @@ async def _post_init(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
     stack = AsyncExitStack()
     application.bot_data[STACK_KEY] = stack
-    assistant = await stack.enter_async_context(running_assistant(settings))
+    assistant = await stack.enter_async_context(running_assistant(settings, reminders=True))
     application.bot_data[ASSISTANT_KEY] = assistant
     runtime = SchedulerRuntime(settings, assistant.sessions, assistant.renderer, application.bot)
     application.bot_data[RUNTIME_KEY] = runtime

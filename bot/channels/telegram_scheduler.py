@@ -7,20 +7,31 @@ import asyncio
 import io
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import wraps
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot.channels.keyboard import inline_keyboard
 from bot.config import Settings
 from bot.dialogue.types import Button
+from bot.privacy import mask_personal_numbers
 from scheduler.broadcasts import BROADCAST_PREFIX
 from scheduler.duties import ACK_PREFIX
+from scheduler.outbox import now_utc
+from scheduler.reminders import DEFAULT_TEXT, reminder_text
 from scheduler.reporting import TZ, Period, ReportSchedule, period_for
 from scheduler.runtime import SchedulerRuntime
+from scheduler.when import WhenError, parse_when
 
 log = logging.getLogger(__name__)
 
@@ -190,10 +201,110 @@ async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    _runtime(context).subscriptions.forget(update.effective_chat.id)
+    runtime = _runtime(context)
+    chat_id = update.effective_chat.id
+    for reminder in runtime.reminders.scheduled(chat_id):
+        runtime.unschedule_reminder(reminder.id)
+    runtime.reminders.forget(chat_id)
+    runtime.subscriptions.forget(chat_id)
     if context.chat_data is not None:
         context.chat_data.clear()
     await _say(update, _render(context, "stopped"))
+
+
+# ---- personal reminders ----
+
+PENDING_REMINDER = "pending_reminder"
+REMINDER_PREFIXES = ("rc:", "rx:", "rq:", "rm:")  # confirm, cancel, quick, menu
+
+
+def _when_text(moment: datetime) -> str:
+    weekday = "一二三四五六日"[moment.weekday()]
+    return moment.astimezone(TZ).strftime(f"%Y年%m月%d日（周{weekday}）%H:%M")
+
+
+async def _propose(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, moment: datetime
+) -> None:
+    if context.chat_data is not None:
+        context.chat_data[PENDING_REMINDER] = {"text": text, "due": moment.isoformat()}
+    buttons = ((Button("确认", "rc:ok"), Button("取消", "rc:no")),)
+    await _say(
+        update, _render(context, "reminder_confirm", when=_when_text(moment), text=text), buttons
+    )
+
+
+def _quick_buttons() -> tuple[tuple[Button, ...], ...]:
+    return ((Button("一周后", "rq:7"), Button("两周后", "rq:14"), Button("一个月后", "rq:30")),)
+
+
+async def _propose_from_text(update: Update, context: ContextTypes.DEFAULT_TYPE, raw: str) -> None:
+    try:
+        found = parse_when(raw, update.effective_message.date or now_utc())
+    except WhenError as error:
+        await _say(
+            update, _render(context, "reminder_when_error", error=str(error)), _quick_buttons()
+        )
+        return
+    await _propose(update, context, reminder_text(raw, found.matched), found.moment)
+
+
+async def on_remind_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Free text that asks for a reminder ("下周五上午提醒我去申领补贴")."""
+    await _propose_from_text(
+        update, context, mask_personal_numbers(update.effective_message.text or "").text
+    )
+
+
+async def on_remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not context.args:
+        await _say(update, _render(context, "reminder_usage"), _quick_buttons())
+        return
+    await _propose_from_text(update, context, mask_personal_numbers(" ".join(context.args)).text)
+
+
+async def on_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = _runtime(context)
+    mine = runtime.reminders.scheduled(update.effective_chat.id)
+    listed = [{"when": _when_text(r.due_at), "text": r.text} for r in mine]
+    buttons = tuple(
+        (Button(f"取消 {i}. {r.text[:12]}", f"rx:{r.id}"),) for i, r in enumerate(mine, start=1)
+    )
+    await _say(update, _render(context, "reminder_list", reminders=listed), buttons)
+
+
+async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    await query.answer()
+    runtime = _runtime(context)
+    data = query.data or ""
+    chat_id = update.effective_chat.id
+    pending = context.chat_data.pop(PENDING_REMINDER, None) if context.chat_data else None
+    if data == "rc:ok" and pending:
+        reminder = runtime.reminders.create(
+            chat_id, pending["text"], datetime.fromisoformat(pending["due"])
+        )
+        runtime.schedule_reminder(reminder)
+        await _say(
+            update,
+            _render(context, "reminder_set", when=_when_text(reminder.due_at), text=reminder.text),
+        )
+    elif data == "rc:no" and pending:
+        await _say(update, _render(context, "reminder_dropped"))
+    elif data.startswith("rq:") and data[3:].isdigit() and int(data[3:]) <= 366:
+        day = (now_utc().astimezone(TZ) + timedelta(days=int(data[3:]))).date()
+        await _propose(update, context, DEFAULT_TEXT, datetime.combine(day, time(9, 0), TZ))
+    elif data == "rm:claim":
+        await _say(update, _render(context, "reminder_usage"), _quick_buttons())
+    elif data.startswith("rx:") and data[3:].isdigit():
+        reminder = runtime.reminders.get(int(data[3:]))
+        if reminder and runtime.reminders.set_status(reminder.id, "cancelled", chat_id):
+            runtime.unschedule_reminder(reminder.id)
+            await _say(update, _render(context, "reminder_cancelled", text=reminder.text))
+        else:
+            await _say(update, runtime.renderer.render("messages/stale_button.j2", date.today()))
+    else:
+        await _say(update, runtime.renderer.render("messages/stale_button.j2", date.today()))
 
 
 # ---- admins ----
@@ -324,10 +435,18 @@ def add_handlers(application: Application) -> None:
         ("overdue", on_overdue),
         ("compliance", on_compliance),
         ("remindnow", on_remind_now),
+        ("remind", on_remind),
+        ("reminders", on_reminders),
         ("broadcast", on_broadcast),
     ]:
         application.add_handler(CommandHandler(command, handler))
     application.add_handler(CallbackQueryHandler(on_ack, pattern=f"^{ACK_PREFIX}"))
+    application.add_handler(
+        CallbackQueryHandler(on_reminder_button, pattern="^(" + "|".join(REMINDER_PREFIXES) + ")")
+    )
+    application.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.Regex("提醒我"), on_remind_text)
+    )
     application.add_handler(
         CallbackQueryHandler(on_subscribe_button, pattern=f"^{SUBSCRIBE_PREFIX}")
     )

@@ -5,17 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from bot.dialogue.payloads import MENU
+from bot.dialogue.payloads import MENU, REMIND_CLAIM
 from bot.dialogue.types import Button, Context, Reply
 from bot.eligibility.conversation import PREFIX, START, CheckState, SelfCheck, Step
 from bot.render import Renderer
 
 
 class CheckFlow:
-    def __init__(self, selfcheck: SelfCheck, renderer: Renderer, today: Callable[[], date]):
+    def __init__(
+        self,
+        selfcheck: SelfCheck,
+        renderer: Renderer,
+        today: Callable[[], date],
+        offer_reminder: bool = False,  # only where a scheduler can deliver one (Telegram)
+    ) -> None:
         self._check = selfcheck
         self._renderer = renderer
         self._today = today
+        self._offer_reminder = offer_reminder
 
     @property
     def fact_schema(self) -> dict:
@@ -86,7 +93,11 @@ class CheckFlow:
         assert result is not None
         documents = list(dict.fromkeys(d for v in result.verdicts for d in v.documents))
         sections = tuple(dict.fromkeys(s for v in result.verdicts for s in v.sections))
-        buttons = ((Button("重新自查", START), Button("常见话题", MENU)),)
+        buttons: tuple[tuple[Button, ...], ...] = (
+            (Button("重新自查", START), Button("常见话题", MENU)),
+        )
+        if self._offer_reminder and any(v.status != "not_eligible" for v in result.verdicts):
+            buttons = ((Button("⏰ 提醒我申领", REMIND_CLAIM),), *buttons)
         reply = self._reply(
             "messages/check_result.j2",
             buttons,

@@ -3,3 +3,4 @@
 TOPIC_PREFIX = "t:"  # t:<topic id> answers that topic
 MENU = "m"  # the topic menu
 NONE_OF_THESE = "n"  # "都不是" after a clarification
+REMIND_CLAIM = "rm:claim"  # "提醒我申领" after a self-check (handled by the scheduler's channel)

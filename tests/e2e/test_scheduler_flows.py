@@ -9,11 +9,13 @@ import io
 import re
 import time
 from collections import Counter
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.store.db import make_engine, migrate, session_factory
-from bot.store.models import Delivery
+from bot.store.models import Delivery, Reminder
+from scheduler.outbox import now_utc
 from scheduler.subscriptions import Subscriptions
 from tests.e2e.conftest import ADMIN, TOKEN, BotProcess
 
@@ -129,3 +131,54 @@ def test_broadcast_killed_half_way_resumes_without_duplicates(bot_process: BotPr
     assert statuses["uncertain"] <= 1  # at most the one in flight when killed
     # Only a delivery in flight at the kill may be missing, and the ledger says so.
     assert len(set(subscribers) - set(received)) <= statuses["uncertain"]
+
+
+def test_personal_reminder_due_while_down_is_sent_once_late(bot_process: BotProcess):
+    api = bot_process.api
+    api.push_text(PERSON, "明天上午9点提醒我去申领补贴")
+    confirm = api.wait_for_text(PERSON, "确认设置吗")
+    assert "申领补贴" in confirm.text and "09:00" in confirm.text
+    api.push_callback(PERSON, dict(confirm.buttons)["确认"], message_id=confirm.message_id)
+    api.wait_for_text(PERSON, "提醒已设置")
+    api.push_text(PERSON, "/reminders")
+    listing = api.wait_for_text(PERSON, "您的提醒")
+    assert "去申领补贴" in listing.text and len(listing.buttons) == 1
+
+    # The bot is down when the reminder falls due.
+    bot_process.kill()
+    engine = make_engine(bot_process.database_url)
+    with session_factory(engine).begin() as session:
+        reminder = session.scalars(select(Reminder)).one()
+        reminder.due_at = now_utc() - timedelta(hours=2)
+    bot_process.restart()
+    late = api.wait_for_text(PERSON, "⏰", timeout=60)
+    assert "晚了" in late.text and "社保卡" in late.text  # a claim reminder says what to bring
+
+    bot_process.kill()
+    bot_process.restart()
+    api.push_text(PERSON, "/reminders")
+    api.wait_for_text(PERSON, "还没有设置提醒")
+    assert len([m for m in api.messages_to(PERSON) if "⏰" in m.text]) == 1
+    engine.dispose()
+
+
+def test_reminder_cancel_and_unclear_times(bot_process: BotProcess):
+    api = bot_process.api
+    api.push_text(PERSON, "提醒我交材料")
+    api.wait_for_text(PERSON, "没看出是什么时候")
+    api.push_text(PERSON, "2020年3月1日提醒我")
+    api.wait_for_text(PERSON, "已经过去")
+    api.push_text(PERSON, "/remind 下周五下午3点 交学徒材料")
+    confirm = api.wait_for_text(PERSON, "交学徒材料")
+    api.push_callback(PERSON, "rc:ok", message_id=confirm.message_id)
+    api.wait_for_text(PERSON, "提醒已设置")
+    api.push_callback(PERSON, "rc:ok", message_id=confirm.message_id)  # pressed twice
+    api.wait_for_text(PERSON, "过期")
+    api.push_text(PERSON, "/reminders")
+    listing = api.wait_for_text(PERSON, "您的提醒")
+    (label, data), = listing.buttons
+    api.push_callback(9999, data, message_id=listing.message_id)  # someone else's button
+    api.wait_for_text(9999, "过期")
+    api.push_callback(PERSON, data, message_id=listing.message_id)
+    api.wait_for_text(PERSON, "已取消提醒")
+    assert api.errors == []
