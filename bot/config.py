@@ -52,6 +52,9 @@ class SchedulerSettings:
     send_at: str
     quiet_hours: tuple[str, str]
     topics: dict[str, str]
+    tip_day: str = "mon"
+    tip_time: str = "10:00"
+    tip_channel_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,9 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             send_at=str(scheduler.get("send_at", "09:00")),
             quiet_hours=tuple(scheduler.get("quiet_hours", ["22:00", "08:00"])),  # type: ignore[arg-type]
             topics=dict(scheduler.get("topics") or {"publicity": "政策宣传"}),
+            tip_day=str((scheduler.get("weekly_tip") or {}).get("day", "mon")),
+            tip_time=str((scheduler.get("weekly_tip") or {}).get("time", "10:00")),
+            tip_channel_id=(scheduler.get("weekly_tip") or {}).get("channel_id"),
         ),
         departments={str(k): str(v) for k, v in (raw.get("departments") or {}).items()},
         database_url=env.get("DATABASE_URL") or (raw.get("database") or {}).get("url") or None,

@@ -41,8 +41,10 @@ class Broadcasts:
         self._subscriptions = subscriptions
         self._renderer = renderer
 
-    def draft(self, text: str, admin: int, topic: str = "publicity") -> tuple[int, int]:
-        """Save a draft; returns (id, how many subscribers it would reach)."""
+    def draft(
+        self, text: str, admin: int, topic: str = "publicity", send_at: datetime | None = None
+    ) -> tuple[int, int]:
+        """Save a draft (to send now, or at `send_at`); returns (id, subscribers it reaches)."""
         with self._sessions.begin() as session:
             row = Broadcast(
                 text=text,
@@ -51,6 +53,7 @@ class Broadcasts:
                 created_at=now_utc(),
                 status="draft",
                 reported=False,
+                send_at=send_at,
             )
             session.add(row)
             session.flush()
@@ -65,7 +68,8 @@ class Broadcasts:
             if row is None or row.status != "draft":
                 return None
             row.status = "queued"
-            text, topic = row.text, row.topic
+            text, topic, send_at = row.text, row.topic, row.send_at
+        start_at = max(now, send_at) if send_at is not None else now
         body = self._renderer.render(
             "scheduled/broadcast_message.j2",
             date.today(),
@@ -77,7 +81,7 @@ class Broadcasts:
                 message_key(broadcast_id),
                 chat,
                 body,
-                not_before=self._subscriptions.not_before(start, end, now),
+                not_before=self._subscriptions.not_before(start, end, start_at),
             )
             for chat, start, end in self._subscriptions.audience(topic)
         ]

@@ -27,3 +27,9 @@ async def send_reminder(reminder_id: int) -> None:
     """At a personal reminder's time (or late, after a restart)."""
     if _runtime is not None:
         await _runtime.send_reminder(reminder_id)
+
+
+async def weekly_tip() -> None:
+    """Weekly: a policy tip to subscribers of 政策宣传."""
+    if _runtime is not None:
+        await _runtime.send_weekly_tip()

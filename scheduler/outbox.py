@@ -43,11 +43,6 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored here is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 class Outbox:
     def __init__(self, sessions: sessionmaker) -> None:
         self._sessions = sessions
@@ -152,4 +147,4 @@ class Outbox:
             moment = session.execute(
                 select(func.min(Delivery.not_before)).where(Delivery.status == PENDING)
             ).scalar_one_or_none()
-            return None if moment is None else _aware(moment)
+            return moment

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
@@ -43,8 +43,7 @@ def kind_of(text: str) -> str:
 
 
 def _info(row: Reminder) -> ReminderInfo:
-    due = row.due_at if row.due_at.tzinfo else row.due_at.replace(tzinfo=UTC)
-    return ReminderInfo(row.id, row.chat_id, row.text, row.kind, due, row.status)
+    return ReminderInfo(row.id, row.chat_id, row.text, row.kind, row.due_at, row.status)
 
 
 class Reminders:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from telegram import Bot
 
 from bot.config import Settings
+from bot.policy_pack import PolicyPack
 from bot.render import Renderer
 from scheduler.broadcasts import Broadcasts
 from scheduler.calendar import load_calendar
@@ -35,6 +36,8 @@ DUTIES_JOB = "department-duties"
 REMINDER_JOB_PREFIX = "reminder:"
 REMINDER_GRACE_SECONDS = 30 * 24 * 3600
 LATE_AFTER_SECONDS = 600
+TIP_JOB = "weekly-tip"
+TIP_EPOCH = date(2019, 1, 7)  # a Monday: tips follow the topics' order from here
 
 
 @dataclass
@@ -43,6 +46,7 @@ class SchedulerRuntime:
     sessions: sessionmaker
     renderer: Renderer
     bot: Bot
+    pack: PolicyPack
     outbox: Outbox = field(init=False)
     departments: Departments = field(init=False)
     subscriptions: Subscriptions = field(init=False)
@@ -104,6 +108,18 @@ class SchedulerRuntime:
             replace_existing=True,
             coalesce=True,
             misfire_grace_time=6 * 3600,  # a bot down at 09:00 still sends that day
+        )
+        tip_hour, tip_minute = config.tip_time.split(":")
+        self._scheduler.add_job(
+            "scheduler.jobs:weekly_tip",
+            "cron",
+            day_of_week=config.tip_day,
+            hour=int(tip_hour),
+            minute=int(tip_minute),
+            id=TIP_JOB,
+            replace_existing=True,
+            coalesce=True,
+            misfire_grace_time=12 * 3600,
         )
         self._scheduler.start()
         await asyncio.to_thread(self.rebuild_reminder_jobs)
@@ -168,6 +184,33 @@ class SchedulerRuntime:
         await asyncio.to_thread(self.reminders.set_status, reminder.id, "sent")
         self.wake()
         return True
+
+    # ---- publicity ----
+
+    async def send_weekly_tip(self, now: datetime | None = None) -> int:
+        """This week's tip, drawn in turn from the policy pack's topics."""
+        now = now or now_utc()
+        year, week, _ = now.astimezone(ZoneInfo(self.settings.scheduler.timezone)).isocalendar()
+        topics = list(self.pack.topics.values())
+        topic = topics[(now.date() - TIP_EPOCH).days // 7 % len(topics)]
+        text = self.renderer.render(
+            "scheduled/weekly_tip.j2",
+            date.today(),
+            body=self.renderer.render(f"answers/{topic.id}.j2", date.today()),
+            sections=topic.sections,
+            topic_name=self.settings.scheduler.topics["publicity"],
+        )
+        key = f"tip:{year}-W{week:02d}"
+        items = [
+            Outgoing(key, chat, text, not_before=self.subscriptions.not_before(start, end, now))
+            for chat, start, end in self.subscriptions.audience("publicity")
+        ]
+        channel = self.settings.scheduler.tip_channel_id
+        if channel is not None:
+            items.append(Outgoing(key, int(channel), text))
+        added = await asyncio.to_thread(self.outbox.enqueue, items)
+        self.wake()
+        return added
 
     # ---- work ----
 

@@ -110,7 +110,9 @@ async def _post_init(application: Application) -> None:
     application.bot_data[STACK_KEY] = stack
     assistant = await stack.enter_async_context(running_assistant(settings, reminders=True))
     application.bot_data[ASSISTANT_KEY] = assistant
-    runtime = SchedulerRuntime(settings, assistant.sessions, assistant.renderer, application.bot)
+    runtime = SchedulerRuntime(
+        settings, assistant.sessions, assistant.renderer, application.bot, assistant.pack
+    )
     application.bot_data[RUNTIME_KEY] = runtime
     await runtime.start(database_url(settings.paths.var, settings.database_url))
     stack.push_async_callback(runtime.stop)

@@ -380,10 +380,18 @@ async def on_compliance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime = _runtime(context)
     text = (update.effective_message.text or "").partition(" ")[2].strip()
+    send_at = None
+    if "|" in text:  # "/broadcast 明天上午10点 | 内容": scheduled
+        when_text, _, text = (part.strip() for part in text.partition("|"))
+        try:
+            send_at = parse_when(when_text, update.effective_message.date or now_utc()).moment
+        except WhenError as error:
+            await _say(update, _render(context, "reminder_when_error", error=str(error)))
+            return
     if not text:
         await _say(update, _render(context, "broadcast_usage"))
         return
-    broadcast_id, count = runtime.broadcasts.draft(text, update.effective_user.id)
+    broadcast_id, count = runtime.broadcasts.draft(text, update.effective_user.id, send_at=send_at)
     buttons = (
         (
             Button("确认发送", f"{BROADCAST_PREFIX}{broadcast_id}:ok"),
@@ -398,6 +406,7 @@ async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             body=text,
             count=count,
             topic_name=runtime.subscriptions.topics["publicity"],
+            when=_when_text(send_at) if send_at else None,
         ),
         buttons,
     )

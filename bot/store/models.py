@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stored as UTC, returned timezone-aware: SQLite keeps no offset, PostgreSQL does."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a timezone-aware value")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -18,7 +39,7 @@ class UnansweredQuestion(Base):
     __tablename__ = "unanswered_questions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     text: Mapped[str] = mapped_column(Text)  # normalised and masked
     kind: Mapped[str] = mapped_column(String(32))  # decline | clarify | degraded
     intent: Mapped[str | None] = mapped_column(String(64))
@@ -34,7 +55,7 @@ class Subscriber(Base):
     topics: Mapped[str] = mapped_column(String(200), default="")
     quiet_start: Mapped[str] = mapped_column(String(5), default="22:00")
     quiet_end: Mapped[str] = mapped_column(String(5), default="08:00")
-    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    consent_at: Mapped[datetime] = mapped_column(UtcDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -46,7 +67,7 @@ class DepartmentContact(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     department: Mapped[str] = mapped_column(String(32), index=True)
     name: Mapped[str] = mapped_column(String(100), default="")
-    bound_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    bound_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class BindCode(Base):
@@ -55,9 +76,9 @@ class BindCode(Base):
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     department: Mapped[str] = mapped_column(String(32))
     created_by: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_by: Mapped[int | None] = mapped_column(BigInteger)
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ReportAck(Base):
@@ -70,7 +91,7 @@ class ReportAck(Base):
     period: Mapped[str] = mapped_column(String(7))  # "2020-10": the report due 2020-10-01
     department: Mapped[str] = mapped_column(String(32))
     acknowledged_by: Mapped[int] = mapped_column(BigInteger)
-    acknowledged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Broadcast(Base):
@@ -80,9 +101,10 @@ class Broadcast(Base):
     text: Mapped[str] = mapped_column(Text)
     topic: Mapped[str] = mapped_column(String(32))
     created_by: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     status: Mapped[str] = mapped_column(String(16))  # draft | queued | done | cancelled
     reported: Mapped[bool] = mapped_column(Boolean, default=False)
+    send_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # None: now
 
 
 class Delivery(Base):
@@ -100,11 +122,11 @@ class Delivery(Base):
     text: Mapped[str] = mapped_column(Text)
     buttons: Mapped[str] = mapped_column(Text, default="")  # JSON rows of [label, data]
     status: Mapped[str] = mapped_column(String(16), index=True)
-    not_before: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Reminder(Base):
@@ -117,6 +139,6 @@ class Reminder(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     text: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))  # claim | personal
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     status: Mapped[str] = mapped_column(String(16), index=True)  # scheduled | sent | cancelled

@@ -176,7 +176,7 @@ def test_reminder_cancel_and_unclear_times(bot_process: BotProcess):
     api.wait_for_text(PERSON, "过期")
     api.push_text(PERSON, "/reminders")
     listing = api.wait_for_text(PERSON, "您的提醒")
-    (label, data), = listing.buttons
+    ((_label, data),) = listing.buttons
     api.push_callback(9999, data, message_id=listing.message_id)  # someone else's button
     api.wait_for_text(9999, "过期")
     api.push_callback(PERSON, data, message_id=listing.message_id)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bot.eligibility.conversation import load_questions
 from bot.eligibility.service import load_checker
 from bot.policy_pack import PolicyPack
 from bot.render import Renderer
+from scheduler.reporting import Period
 from tests.conftest import PLAN_DAY, ROOT, TODAY
 from tests.support.telegram_html import telegram_html_error
 
@@ -32,8 +35,57 @@ EXTRA = {
 }
 
 
+_PERIOD = {"due": date(2020, 10, 1), "covers": "2020年9月", "department_name": "经信<&>"}
+_LAST = Period(date(2020, 10, 1))
+SCHEDULED = {
+    "report_reminder": _PERIOD,
+    "report_followup": _PERIOD,
+    "report_overdue_admin": {**_PERIOD, "names": ["经信", "残联"]},
+    "report_status_admin": {
+        "last": _LAST,
+        "upcoming": Period(date(2020, 11, 1)),
+        "last_names": ["经信"],
+        "upcoming_names": [],
+    },
+    "year_end": {"department_name": "教育", "year": 2020},
+    "start_of_year": {"department_name": "教育", "year": 2021},
+    "calendar_missing": {"year": 2027},
+    "ack_recorded": {**_PERIOD, "when": "09月29日 10:00"},
+    "ack_already": _PERIOD,
+    "bind_ok": _PERIOD,
+    "new_code": {**_PERIOD, "code": "ABCD2345"},
+    "new_code_usage": {"departments": {"jingxin": "经信"}},
+    "subscribe_menu": {
+        "topics": {"publicity": "政策宣传", "claim": "申领提醒"},
+        "chosen": {"publicity"},
+        "quiet_start": "22:00",
+        "quiet_end": "08:00",
+    },
+    "broadcast_preview": {
+        "body": "<b>x</b>",
+        "count": 3,
+        "topic_name": "政策宣传",
+        "when": "2026年12月01日（周二）10:00",
+    },
+    "broadcast_queued": {"count": 3},
+    "broadcast_message": {"body": "{{ 1 }} <i>", "topic_name": "政策宣传"},
+    "broadcast_report": {"id": 7, "counts": {"sent": 5, "uncertain": 1}},
+    "remind_now_done": {"count": 2, "covers": "2020年9月"},
+    "reminder": {"text": "去申领补贴", "kind": "claim", "late": True, "due": "12月04日 09:00"},
+    "reminder_confirm": {"when": "2026年12月04日（周五）09:00", "text": "去申领<补贴>"},
+    "reminder_set": {"when": "2026年12月04日（周五）09:00", "text": "去申领补贴"},
+    "reminder_when_error": {"error": "没看出是什么时候。"},
+    "reminder_list": {"reminders": [{"when": "12月04日 09:00", "text": "a&b"}]},
+    "reminder_cancelled": {"text": "去申领补贴"},
+    "weekly_tip": {"body": "<b>以工代训</b>", "sections": ["四(二)"], "topic_name": "政策宣传"},
+}
+for _name, _values in SCHEDULED.items():
+    EXTRA[f"scheduled/{_name}.j2"] = lambda pack, values=_values: values
+
+
 def _all_templates(renderer: Renderer) -> list[str]:
-    return [n for folder in ("answers", "messages", "declines") for n in renderer.names(folder)]
+    folders = ("answers", "messages", "declines", "scheduled")
+    return [n for folder in folders for n in renderer.names(folder)]
 
 
 def test_there_is_an_answer_template_for_every_topic(pack: PolicyPack, renderer: Renderer):
