@@ -12,10 +12,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import sessionmaker
 
 from bot.config import Settings, load_settings
 from bot.policy_pack import PolicyPack, load_policy_pack
 from bot.render import Renderer
+from bot.store.db import make_engine, migrate, session_factory
 from nlu.service import NluService
 from tests.support.botapi import BotApiStandIn
 from tests.support.postgres import PostgresCluster, start_cluster
@@ -105,6 +107,15 @@ def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if isinstance(server, str):
         return server
     return server.create_database(f"test_{os.getpid()}_{next(_databases)}")
+
+
+@pytest.fixture()
+def sessions(any_database_url: str) -> Iterator[sessionmaker]:
+    """A migrated database, SQLite and PostgreSQL in turn."""
+    engine = make_engine(any_database_url)
+    migrate(engine)
+    yield session_factory(engine)
+    engine.dispose()
 
 
 def bot_env(endpoint: NluEndpoint, database_url: str, **extra: str) -> dict[str, str]:

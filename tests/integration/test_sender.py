@@ -7,11 +7,9 @@ import asyncio
 import itertools
 import time
 
-import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.store.db import make_engine, migrate, session_factory
 from scheduler.outbox import Outbox, Outgoing, now_utc
 from scheduler.sender import Pacing, Sender
 from scheduler.subscriptions import Subscriptions
@@ -19,14 +17,6 @@ from scheduler.telegram_transport import TelegramTransport
 from tests.support.botapi import BotApiStandIn
 
 TOKEN = "123456789:TEST-abcdefghijklmnopqrstuvwxyz0123"
-
-
-@pytest.fixture()
-def sessions(any_database_url: str):
-    engine = make_engine(any_database_url)
-    migrate(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 async def drain_all(sender: Sender, outbox: Outbox, timeout: float = 30) -> None:

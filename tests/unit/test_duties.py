@@ -10,7 +10,6 @@ from datetime import date, datetime, time
 import pytest
 
 from bot.render import Renderer
-from bot.store.db import make_engine, migrate, session_factory
 from scheduler.calendar import WorkCalendar
 from scheduler.departments import Departments
 from scheduler.duties import Duties
@@ -23,14 +22,6 @@ ADMIN = 9001
 
 def at(day: str, hour: int = 9, minute: int = 0) -> datetime:
     return datetime.combine(date.fromisoformat(day), time(hour, minute), tzinfo=TZ)
-
-
-@pytest.fixture()
-def sessions(any_database_url: str):
-    engine = make_engine(any_database_url)
-    migrate(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture()
