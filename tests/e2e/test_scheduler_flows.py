@@ -18,6 +18,7 @@ from bot.store.models import Delivery, Reminder
 from scheduler.outbox import now_utc
 from scheduler.subscriptions import Subscriptions
 from tests.e2e.conftest import ADMIN, TOKEN, BotProcess
+from tests.support.hostile import corpus
 
 CONTACT = 7001
 PERSON = 7101
@@ -182,3 +183,36 @@ def test_reminder_cancel_and_unclear_times(bot_process: BotProcess):
     api.push_callback(PERSON, data, message_id=listing.message_id)
     api.wait_for_text(PERSON, "已取消提醒")
     assert api.errors == []
+
+
+def test_hostile_input_over_telegram(bot_process: BotProcess):
+    """500+ hostile messages, stickers, photos, edits, forged buttons and admin commands
+    from a non-admin: each gets one valid reply; nothing crashes."""
+    api = bot_process.api
+    messages = [m for m in corpus() if m.strip()]
+    chats = list(range(30000, 30010))
+    for i, message in enumerate(messages):
+        api.push_text(chats[i % len(chats)], message)
+    extra = 0
+    for chat in chats[:3]:
+        api.push_sticker(chat)
+        api.push_photo(chat)
+        api.push_edited_text(chat, "{{ 7*7 }} 编辑后的补贴问题")
+        for data in ["t:nope", "k:zzzzzz:a0.0", "r:2099-99", "b:1:ok", "rx:1", "s:nope", "x" * 64]:
+            api.push_callback(chat, data)
+        for command in ["/newcode jingxin", "/overdue", "/broadcast hi", "/compliance"]:
+            api.push_text(chat, command)
+        extra += 2 + 1 + 7 + 4
+    expected = len(messages) + extra
+    deadline = time.monotonic() + 180
+    while sum(len(api.messages_to(c)) for c in chats) < expected:
+        assert time.monotonic() < deadline, "not every message got a reply"
+        time.sleep(0.1)
+    replies = [m for c in chats for m in api.messages_to(c)]
+    assert len(replies) == expected
+    assert api.errors == []
+    for reply in replies:
+        assert reply.text.strip() and len(reply.text) <= 4096 and "49" not in reply.text
+    refusals = [r for r in replies if "只对市人力社保局的管理员开放" in r.text]
+    assert len(refusals) == 3 * 5  # four admin commands and the broadcast button, per chat
+    assert bot_process.process is not None and bot_process.process.poll() is None

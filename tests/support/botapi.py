@@ -122,6 +122,10 @@ class BotApiStandIn:
             extra["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         self._push("message", self._message(chat_id, **extra))
 
+    def push_edited_text(self, chat_id: int, text: str) -> None:
+        message = self._message(chat_id, text=text, edit_date=int(time.time()))
+        self._push("edited_message", message)
+
     def push_sticker(self, chat_id: int) -> None:
         sticker = {
             "file_id": "CAACAgIAAxk",
