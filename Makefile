@@ -59,4 +59,4 @@ nlu-eval: setup
 	$(PY) -m nlu.evaluate
 
 bench: setup
-	$(PY) -m benchmarks.nlu_latency
+	$(PY) -m benchmarks.run
