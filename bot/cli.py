@@ -18,7 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer questions (arguments, or one per stdin line)")
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
     ask.add_argument("questions", nargs="*")
-    sub.add_parser("run", help="Telegram long polling (needs TELEGRAM_BOT_TOKEN)")
+    sub.add_parser("run", help="Telegram: long polling, or webhook (needs TELEGRAM_BOT_TOKEN)")
     check = sub.add_parser("check", help="eligibility self-check: JSON facts on stdin")
     check.add_argument("--json", action="store_true", required=True, help="JSON in and out")
     report = sub.add_parser("report", help="exports for the bureau")
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                 "TELEGRAM_BOT_TOKEN 未设置：请先设置机器人令牌，或用 chat 命令在控制台试用。\n"
             )
             return 2
-        from bot.channels.telegram import run_polling
+        from bot.channels.telegram import run
 
-        run_polling(settings)
+        run(settings)
     return 0

@@ -39,6 +39,11 @@ class TelegramSettings:
     base_url: str | None
     poll_timeout: float
     token: str | None = field(repr=False)
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_path: str = "telegram"
+    webhook_secret: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
     dialogue = raw.get("dialogue", {})
     telegram = raw.get("telegram", {})
     scheduler = raw.get("scheduler", {})
+    webhook = telegram.get("webhook") or {}
     paths = raw.get("paths", {})
     return Settings(
         nlu=NluSettings(
@@ -112,6 +118,11 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             base_url=env.get("TELEGRAM_BASE_URL") or telegram.get("base_url") or None,
             poll_timeout=float(telegram.get("poll_timeout", 10)),
             token=env.get("TELEGRAM_BOT_TOKEN") or None,
+            webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or webhook.get("url") or None,
+            webhook_listen=str(webhook.get("listen", "127.0.0.1")),
+            webhook_port=int(env.get("TELEGRAM_WEBHOOK_PORT") or webhook.get("port", 8443)),
+            webhook_path=str(webhook.get("path", "telegram")),
+            webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
         ),
         admins=frozenset(int(a) for a in raw.get("admins") or []),
         paths=Paths(

@@ -22,6 +22,27 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class WebhookRejections(logging.Filter):
+    """PTB reports webhook requests without the right secret at DEBUG; they are security
+    events, so they are kept (as WARNING) while the rest of its DEBUG output is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG:
+            return True
+        message = record.getMessage()
+        if message.startswith("Request") and "secret token" in message:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = "webhook request rejected (403): " + str(record.msg)
+            return True
+        return False
+
+
+def log_webhook_rejections() -> None:
+    logger = logging.getLogger("telegram.ext.Updater")
+    logger.setLevel(logging.DEBUG)
+    logger.addFilter(WebhookRejections())
+
+
 def setup_logging(level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

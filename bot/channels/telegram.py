@@ -24,6 +24,7 @@ from bot.channels.telegram_scheduler import add_handlers as add_scheduler_handle
 from bot.config import Settings
 from bot.dialogue.core import Dialogue
 from bot.dialogue.types import Context, Reply
+from bot.logging_setup import log_webhook_rejections
 from bot.store.db import database_url
 from scheduler.runtime import SchedulerRuntime
 
@@ -145,10 +146,26 @@ def build_application(settings: Settings) -> Application:
     return application
 
 
-def run_polling(settings: Settings) -> None:
+def run(settings: Settings) -> None:
+    """Long polling, or the webhook server when a webhook URL is configured."""
     application = build_application(settings)
+    telegram = settings.telegram
+    if telegram.webhook_url:
+        if not telegram.webhook_secret:
+            raise SystemExit("TELEGRAM_WEBHOOK_SECRET 未设置：Webhook 模式必须设置密钥。")
+        # Requests with a wrong or missing secret header get 403, each one logged.
+        log_webhook_rejections()
+        application.run_webhook(
+            listen=telegram.webhook_listen,
+            port=telegram.webhook_port,
+            url_path=telegram.webhook_path,
+            webhook_url=telegram.webhook_url,
+            secret_token=telegram.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+        return
     application.run_polling(
         allowed_updates=Update.ALL_TYPES,
-        timeout=int(settings.telegram.poll_timeout),
+        timeout=int(telegram.poll_timeout),
         drop_pending_updates=False,
     )

@@ -204,7 +204,9 @@ class BotApiStandIn:
         method = request.match_info["method"]
         params = await self._params(request)
         handler = getattr(self, f"_api_{method}", None)
-        if handler is None:
+        if handler is None:  # setWebhook, deleteWebhook, setMyCommands …: recorded, accepted
+            with self._lock:
+                self.sent.append(Sent(method, params))
             return web.json_response({"ok": True, "result": True})
         return await handler(params)
 
