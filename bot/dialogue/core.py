@@ -87,9 +87,12 @@ class Dialogue:
         except NluUnavailable:
             reply = self._degraded()
         if self._misses is not None and reply.kind in MISS_KINDS:
-            await asyncio.to_thread(
-                self._misses.record, masked.text, reply.kind, reply.intent, reply.confidence
-            )
+            try:
+                await asyncio.to_thread(
+                    self._misses.record, masked.text, reply.kind, reply.intent, reply.confidence
+                )
+            except Exception:
+                log.warning("could not record an unanswered question (database down?)")
         if notes:
             reply = replace(reply, text="\n".join([*notes, reply.text]))
         return reply

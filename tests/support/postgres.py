@@ -39,9 +39,32 @@ class PostgresCluster:
             connection.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{name}"
 
-    def stop(self) -> None:
+    def pause(self) -> None:
+        """Stop the server, keeping its data (for outage tests)."""
         self._run([_binary("pg_ctl"), "-D", str(self.directory / "data"), "-m", "fast", "stop"])
+
+    def resume(self) -> None:
+        self._start_server()
+
+    def stop(self) -> None:
+        self.pause()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+    def _start_server(self) -> None:
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            [
+                _binary("pg_ctl"),
+                "-D",
+                str(self.directory / "data"),
+                "-o",
+                options,
+                "-l",
+                str(self.directory / "server.log"),
+                "-w",
+                "start",
+            ]
+        )
 
     def _run(self, command: list[str]) -> None:
         # initdb refuses to run as root: run the server as the postgres user then.
@@ -61,18 +84,5 @@ def start_cluster() -> PostgresCluster:
     cluster._run(
         [_binary("initdb"), "-D", str(data), "-A", "trust", "-U", user, "-E", "UTF8", "--no-sync"]
     )
-    options = f"-p {cluster.port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-    cluster._run(
-        [
-            _binary("pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(directory / "server.log"),
-            "-w",
-            "start",
-        ]
-    )
+    cluster._start_server()
     return cluster
