@@ -17,6 +17,7 @@ from bot.dialogue.core import Dialogue
 from bot.eligibility.conversation import SelfCheck, load_questions
 from bot.eligibility.service import load_checker
 from bot.misses import MissLog
+from bot.observability import Metrics
 from bot.policy_pack import PolicyPack, load_policy_pack
 from bot.render import Renderer
 from bot.store.db import database_url, make_engine, migrate, session_factory
@@ -68,7 +69,7 @@ def build_dialogue(settings: Settings, nlu: NluClient, reminders: bool = False) 
 
 @asynccontextmanager
 async def running_assistant(
-    settings: Settings, reminders: bool = False
+    settings: Settings, reminders: bool = False, metrics: Metrics | None = None
 ) -> AsyncIterator[Assistant]:
     """Yield a ready assistant; start (and finally stop) the NLU service if none is configured."""
     service: NluService | None = None
@@ -78,7 +79,13 @@ async def running_assistant(
         log.info("starting the embedded NLU service (this takes a minute) …")
         await asyncio.to_thread(service.start, settings.nlu.startup_timeout_seconds)
         url, token = service.url, service.token
-    client = NluClient(url, token, settings.nlu.timeout_seconds, settings.nlu.retry_after_seconds)
+    client = NluClient(
+        url,
+        token,
+        settings.nlu.timeout_seconds,
+        settings.nlu.retry_after_seconds,
+        on_latency=metrics.nlu_latency.observe if metrics else None,
+    )
     try:
         yield build_dialogue(settings, client, reminders)
     finally:

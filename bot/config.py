@@ -79,6 +79,8 @@ class Settings:
     paths: Paths
     scheduler: SchedulerSettings
     departments: dict[str, str]
+    metrics_listen: str = "127.0.0.1"
+    metrics_port: int = 0
     database_url: str | None = field(default=None, repr=False)
 
 
@@ -146,5 +148,9 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             tip_channel_id=(scheduler.get("weekly_tip") or {}).get("channel_id"),
         ),
         departments={str(k): str(v) for k, v in (raw.get("departments") or {}).items()},
+        metrics_listen=str((raw.get("observability") or {}).get("listen", "127.0.0.1")),
+        metrics_port=int(
+            env.get("METRICS_PORT") or (raw.get("observability") or {}).get("port", 0)
+        ),
         database_url=env.get("DATABASE_URL") or (raw.get("database") or {}).get("url") or None,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -70,11 +71,13 @@ class NluClient:
         token: str | None = None,
         timeout: float = 5.0,
         retry_after: float = 10.0,
+        on_latency: Callable[[float], None] | None = None,
     ) -> None:
         self._url = url.rstrip("/")
         self._token = token
         self._timeout = timeout
         self._retry_after = retry_after
+        self._on_latency = on_latency
         self._down_since: float | None = None
         self._next_try = 0.0
         self._http = httpx.AsyncClient(timeout=timeout)
@@ -92,12 +95,15 @@ class NluClient:
         if self._down_since is not None and now < self._next_try:
             raise NluUnavailable("NLU service marked down; retrying later")
         params = {"token": self._token} if self._token else None
+        started = time.perf_counter()
         try:
             response = await self._http.post(
                 f"{self._url}/model/parse", json={"text": text}, params=params
             )
             response.raise_for_status()
             result = parse_response(text, response.json())
+            if self._on_latency is not None:
+                self._on_latency(time.perf_counter() - started)
         except (httpx.HTTPError, ValueError) as exc:
             self._mark_down(exc)
             raise NluUnavailable(str(exc) or type(exc).__name__) from exc
@@ -113,6 +119,15 @@ class NluClient:
             log.error("NLU service unavailable at %s: %s", self._url, type(exc).__name__)
             self._down_since = now
         self._next_try = now + self._retry_after
+
+    async def healthy(self) -> bool:
+        """GET /status answers: the model is loaded."""
+        params = {"token": self._token} if self._token else None
+        try:
+            response = await self._http.get(f"{self._url}/status", params=params)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -142,6 +142,12 @@ class Outbox:
             )
             return {status: int(n) for status, n in rows}
 
+    def pending_count(self) -> int:
+        with self._sessions() as session:
+            return int(
+                session.execute(select(func.count()).where(Delivery.status == PENDING)).scalar_one()
+            )
+
     def next_due(self) -> datetime | None:
         with self._sessions() as session:
             moment = session.execute(

@@ -60,6 +60,7 @@ class Sender:
     transport: Transport
     pacing: Pacing = field(default_factory=Pacing)
     on_blocked: Callable[[int], Awaitable[None] | None] | None = None
+    on_outcome: Callable[[str], None] | None = None  # e.g. metrics: sent, retry, blocked …
     _last_send: float = 0.0
     _last_by_chat: dict[int, float] = field(default_factory=dict)
     _paused_until: float = 0.0
@@ -87,34 +88,41 @@ class Sender:
             await asyncio.sleep(wait)
 
     async def _send_one(self, item: Claimed) -> None:
+        outcome = await self._attempt(item)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+    async def _attempt(self, item: Claimed) -> str:
+        """Send one claimed row and record what happened; returns the outcome's name."""
         await self._pace(item.chat_id)
         self._last_send = self._last_by_chat[item.chat_id] = time.monotonic()
+        status, error, retry_at = SENT, None, None
         try:
             await self.transport.send(item.chat_id, item.text, item.buttons)
         except RetryLater as exc:
             # Telegram's flood control is per bot: pause everything, keep the message.
             self._paused_until = time.monotonic() + exc.seconds
+            status, error = "retry_after", str(exc)
             retry_at = now_utc() + timedelta(seconds=exc.seconds)
-            await asyncio.to_thread(self.outbox.finish, item.id, FAILED, str(exc), retry_at)
         except Transient as exc:
+            status, error = "retry", str(exc)
             if item.attempts >= self.pacing.max_attempts:
                 log.error("giving up on %s to %s: %s", item.message_key, item.chat_id, exc)
-                await asyncio.to_thread(self.outbox.finish, item.id, FAILED, str(exc))
-                return
-            backoff = min(60.0, 0.5 * 2 ** (item.attempts - 1))
-            retry_at = now_utc() + timedelta(seconds=backoff)
-            await asyncio.to_thread(self.outbox.finish, item.id, FAILED, str(exc), retry_at)
+                status = FAILED
+            else:
+                backoff = min(60.0, 0.5 * 2 ** (item.attempts - 1))
+                retry_at = now_utc() + timedelta(seconds=backoff)
         except Uncertain as exc:
             log.warning("delivery of %s to %s uncertain: %s", item.message_key, item.chat_id, exc)
-            await asyncio.to_thread(self.outbox.finish, item.id, UNCERTAIN, str(exc))
+            status, error = UNCERTAIN, str(exc)
         except Blocked as exc:
-            await asyncio.to_thread(self.outbox.finish, item.id, BLOCKED, str(exc))
-            if self.on_blocked is not None:
-                outcome = self.on_blocked(item.chat_id)
-                if outcome is not None:
-                    await outcome
+            status, error = BLOCKED, str(exc)
         except Rejected as exc:
             log.error("message %s to %s rejected: %s", item.message_key, item.chat_id, exc)
-            await asyncio.to_thread(self.outbox.finish, item.id, FAILED, str(exc))
-        else:
-            await asyncio.to_thread(self.outbox.finish, item.id, SENT)
+            status, error = FAILED, str(exc)
+        await asyncio.to_thread(self.outbox.finish, item.id, status, error, retry_at)
+        if status == BLOCKED and self.on_blocked is not None:
+            pending = self.on_blocked(item.chat_id)
+            if pending is not None:
+                await pending
+        return status

@@ -18,7 +18,7 @@ from bot.config import Settings, load_settings
 from bot.policy_pack import PolicyPack, load_policy_pack
 from bot.render import Renderer
 from bot.store.db import make_engine, migrate, session_factory
-from nlu.service import NluService
+from nlu.service import NluService, free_port
 from tests.support.botapi import BotApiStandIn
 from tests.support.postgres import PostgresCluster, start_cluster
 
@@ -121,7 +121,14 @@ def sessions(any_database_url: str) -> Iterator[sessionmaker]:
 def bot_env(endpoint: NluEndpoint, database_url: str, **extra: str) -> dict[str, str]:
     """Environment for a `python -m bot` subprocess using the session's NLU service."""
     env = {k: v for k, v in os.environ.items() if k not in {"TELEGRAM_BOT_TOKEN"}}
-    return {**env, **endpoint.env(), "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **extra}
+    return {
+        **env,
+        **endpoint.env(),
+        "DATABASE_URL": database_url,
+        "PYTHONUNBUFFERED": "1",
+        "METRICS_PORT": str(free_port()),  # never the default port of a running bot
+        **extra,
+    }
 
 
 def run_bot(

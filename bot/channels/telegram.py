@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import AsyncExitStack
 
+from sqlalchemy import text
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -25,6 +27,7 @@ from bot.config import Settings
 from bot.dialogue.core import Dialogue
 from bot.dialogue.types import Context, Reply
 from bot.logging_setup import log_webhook_rejections
+from bot.observability import HealthServer, Metrics
 from bot.store.db import database_url
 from scheduler.runtime import SchedulerRuntime
 
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 
 ASSISTANT_KEY = "assistant"
 STACK_KEY = "exit_stack"
+METRICS_KEY = "metrics"
 CONTEXT_KEY = "dialogue_context"
 
 
@@ -73,9 +77,16 @@ async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_reply(update.effective_message, reply)
 
 
+def _count(context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
+    metrics: Metrics | None = context.application.bot_data.get(METRICS_KEY)
+    if metrics is not None:
+        metrics.count_reply(reply.kind, reply.intent)
+
+
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     reply = await _dialogue(context).handle_text(message.text or "", _chat_context(context))
+    _count(context, reply)
     await send_reply(message, reply)
 
 
@@ -83,6 +94,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     await query.answer()
     reply = _dialogue(context).handle_button(query.data or "", _chat_context(context))
+    _count(context, reply)
     if isinstance(query.message, Message):
         await send_reply(query.message, reply)
 
@@ -109,15 +121,47 @@ async def _post_init(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
     stack = AsyncExitStack()
     application.bot_data[STACK_KEY] = stack
-    assistant = await stack.enter_async_context(running_assistant(settings, reminders=True))
+    metrics = Metrics()
+    application.bot_data[METRICS_KEY] = metrics
+    assistant = await stack.enter_async_context(
+        running_assistant(settings, reminders=True, metrics=metrics)
+    )
     application.bot_data[ASSISTANT_KEY] = assistant
     runtime = SchedulerRuntime(
         settings, assistant.sessions, assistant.renderer, application.bot, assistant.pack
     )
     application.bot_data[RUNTIME_KEY] = runtime
+    runtime.sender.on_outcome = lambda status: metrics.sends.labels(status).inc()
     await runtime.start(database_url(settings.paths.var, settings.database_url))
     stack.push_async_callback(runtime.stop)
+    if settings.metrics_port:
+        await _start_health_server(settings, assistant, runtime, metrics, stack)
     log.info("assistant and scheduler ready")
+
+
+async def _start_health_server(
+    settings: Settings,
+    assistant: Assistant,
+    runtime: SchedulerRuntime,
+    metrics: Metrics,
+    stack: AsyncExitStack,
+) -> None:
+    async def database_ok() -> bool:
+        def ping() -> bool:
+            with assistant.sessions() as session:
+                return session.execute(text("SELECT 1")).scalar_one() == 1
+
+        return await asyncio.to_thread(ping)
+
+    async def refresh() -> None:
+        metrics.queue_depth.set(await asyncio.to_thread(runtime.outbox.pending_count))
+
+    server = HealthServer(metrics, {"nlu": assistant.nlu.healthy, "database": database_ok}, refresh)
+    port = await server.start(settings.metrics_listen, settings.metrics_port)
+    stack.push_async_callback(server.stop)
+    log.info(
+        "health and metrics on http://%s:%d/healthz and /metrics", settings.metrics_listen, port
+    )
 
 
 async def _post_shutdown(application: Application) -> None:

@@ -26,6 +26,7 @@ class BotProcess:
     log_path: Path
     database_url: str
     start: Callable[[], subprocess.Popen[bytes]]
+    metrics_port: int
     process: subprocess.Popen[bytes] | None = None
 
     def restart(self) -> None:
@@ -74,7 +75,7 @@ def bot_process(
                 stderr=subprocess.STDOUT,
             )
 
-    running = BotProcess(botapi, log_path, database_url, start)
+    running = BotProcess(botapi, log_path, database_url, start, int(env["METRICS_PORT"]))
     running.restart()
     try:
         yield running
