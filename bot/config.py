@@ -60,6 +60,7 @@ class SchedulerSettings:
     tip_day: str = "mon"
     tip_time: str = "10:00"
     tip_channel_id: int | None = None
+    standby_poll_seconds: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             tip_day=str((scheduler.get("weekly_tip") or {}).get("day", "mon")),
             tip_time=str((scheduler.get("weekly_tip") or {}).get("time", "10:00")),
             tip_channel_id=(scheduler.get("weekly_tip") or {}).get("channel_id"),
+            standby_poll_seconds=float(scheduler.get("standby_poll_seconds", 2)),
         ),
         departments={str(k): str(v) for k, v in (raw.get("departments") or {}).items()},
         metrics_listen=str((raw.get("observability") or {}).get("listen", "127.0.0.1")),

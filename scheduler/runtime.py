@@ -23,6 +23,7 @@ from scheduler.broadcasts import Broadcasts
 from scheduler.calendar import load_calendar
 from scheduler.departments import Departments
 from scheduler.duties import Duties
+from scheduler.leader import Leadership
 from scheduler.outbox import Outbox, Outgoing, now_utc
 from scheduler.reminders import ReminderInfo, Reminders
 from scheduler.reporting import ReportSchedule
@@ -36,6 +37,7 @@ DUTIES_JOB = "department-duties"
 REMINDER_JOB_PREFIX = "reminder:"
 REMINDER_GRACE_SECONDS = 30 * 24 * 3600
 LATE_AFTER_SECONDS = 600
+REMINDER_SYNC_SECONDS = 30
 TIP_JOB = "weekly-tip"
 TIP_EPOCH = date(2019, 1, 7)  # a Monday: tips follow the topics' order from here
 
@@ -56,6 +58,8 @@ class SchedulerRuntime:
     reminders: Reminders = field(init=False)
     _scheduler: AsyncIOScheduler | None = None
     _task: asyncio.Task[None] | None = None
+    _leadership: Leadership | None = None
+    _database_url: str = ""
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -87,19 +91,54 @@ class SchedulerRuntime:
     # ---- lifecycle ----
 
     async def start(self, database_url: str) -> None:
+        """Run as the active scheduler, or as a standby until the active one goes away."""
+        self._leadership = Leadership(database_url)
+        self._database_url = database_url
+        self._task = asyncio.create_task(self._lead(), name="scheduler")
+
+    @property
+    def active(self) -> bool:
+        return self._scheduler is not None
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._step_down()
+        if self._leadership is not None:
+            await asyncio.to_thread(self._leadership.release)
+
+    async def _lead(self) -> None:
+        poll = self.settings.scheduler.standby_poll_seconds
+        announced = False
+        while True:
+            assert self._leadership is not None
+            if await asyncio.to_thread(self._leadership.try_acquire):
+                await self._become_active()
+                await self._work()  # returns when the lock is lost
+                await self._step_down()
+            elif not announced:
+                log.info("scheduler standby: another process is active")
+                announced = True
+            await asyncio.sleep(poll)
+
+    async def _become_active(self) -> None:
         from scheduler import jobs
 
+        # Rows left `sending` by the previous active process are uncertain now.
         uncertain = await asyncio.to_thread(self.outbox.recover)
         if uncertain:
             log.warning("%d deliveries were in flight at the last stop; not resent", uncertain)
         jobs.bind(self)
         config = self.settings.scheduler
         hour, minute = config.send_at.split(":")
-        self._scheduler = AsyncIOScheduler(
+        tip_hour, tip_minute = config.tip_time.split(":")
+        scheduler = AsyncIOScheduler(
             timezone=ZoneInfo(config.timezone),
-            jobstores={"default": SQLAlchemyJobStore(url=database_url)},
+            jobstores={"default": SQLAlchemyJobStore(url=self._database_url)},
         )
-        self._scheduler.add_job(
+        scheduler.add_job(
             "scheduler.jobs:run_duties",
             "cron",
             hour=int(hour),
@@ -109,8 +148,7 @@ class SchedulerRuntime:
             coalesce=True,
             misfire_grace_time=6 * 3600,  # a bot down at 09:00 still sends that day
         )
-        tip_hour, tip_minute = config.tip_time.split(":")
-        self._scheduler.add_job(
+        scheduler.add_job(
             "scheduler.jobs:weekly_tip",
             "cron",
             day_of_week=config.tip_day,
@@ -121,24 +159,24 @@ class SchedulerRuntime:
             coalesce=True,
             misfire_grace_time=12 * 3600,
         )
-        self._scheduler.start()
+        scheduler.start()
+        self._scheduler = scheduler
         await asyncio.to_thread(self.rebuild_reminder_jobs)
         await self.run_duties()  # catch up after a restart; message keys prevent repeats
-        self._task = asyncio.create_task(self._send_loop(), name="outbox-sender")
+        log.info("scheduler active")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    async def _step_down(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+            log.warning("scheduler stepped down")
 
     # ---- personal reminders ----
 
     def rebuild_reminder_jobs(self) -> None:
         """The reminders table is the truth: make the job store index exactly its rows."""
-        assert self._scheduler is not None
+        if self._scheduler is None:
+            return
         wanted = {f"{REMINDER_JOB_PREFIX}{r.id}": r for r in self.reminders.scheduled()}
         for job in self._scheduler.get_jobs():
             if job.id.startswith(REMINDER_JOB_PREFIX) and job.id not in wanted:
@@ -147,7 +185,10 @@ class SchedulerRuntime:
             self.schedule_reminder(reminder)
 
     def schedule_reminder(self, reminder: ReminderInfo) -> None:
-        assert self._scheduler is not None
+        """Index a new reminder now if this process is active; otherwise the active one picks
+        it up at its next sync."""
+        if self._scheduler is None:
+            return
         self._scheduler.add_job(
             "scheduler.jobs:send_reminder",
             "date",
@@ -230,19 +271,27 @@ class SchedulerRuntime:
     def wake(self) -> None:
         self._wake.set()
 
-    async def _send_loop(self) -> None:
-        while True:
+    async def _work(self) -> None:
+        """Send what is due while this process holds the lead; sync reminders now and then
+        (another process may have added some)."""
+        assert self._leadership is not None
+        last_sync = asyncio.get_running_loop().time()
+        poll = self.settings.scheduler.standby_poll_seconds
+        while await asyncio.to_thread(self._leadership.still_held):
             try:
                 await self.sender.drain()
                 await self._send_reports()
+                if asyncio.get_running_loop().time() - last_sync > REMINDER_SYNC_SECONDS:
+                    await asyncio.to_thread(self.rebuild_reminder_jobs)
+                    last_sync = asyncio.get_running_loop().time()
             except Exception:
                 log.exception("outbox sender error; retrying")
                 await asyncio.sleep(5)
             self._wake.clear()
             next_due = await asyncio.to_thread(self.outbox.next_due)
-            delay = 30.0 if next_due is None else (next_due - now_utc()).total_seconds()
+            delay = poll if next_due is None else (next_due - now_utc()).total_seconds()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(0.2, min(delay, 30.0)))
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.2, min(delay, poll)))
 
     async def _send_reports(self) -> None:
         reports = await asyncio.to_thread(self.broadcasts.finished_reports)

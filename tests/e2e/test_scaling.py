@@ -1,0 +1,91 @@
+"""Two bot processes on one PostgreSQL: exactly one active scheduler (advisory lock); when
+it dies the standby takes over and delivers what is due, nothing twice."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.store.db import make_engine, migrate, session_factory
+from scheduler.outbox import Outbox, Outgoing
+from tests.conftest import ROOT, NluEndpoint, bot_env
+from tests.e2e.conftest import TOKEN, write_test_config
+from tests.support.botapi import BotApiStandIn
+from tests.support.postgres import PostgresCluster
+
+
+def _wait_for(path: Path, needle: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while needle not in path.read_text():
+        assert time.monotonic() < deadline, f"{needle!r} not in {path.name}"
+        time.sleep(0.1)
+
+
+def _delivered(api: BotApiStandIn, text: str) -> Counter[int]:
+    return Counter(s.chat_id for s in api.calls("sendMessage") if s.text == text)
+
+
+def test_one_active_scheduler_and_standby_takeover(
+    botapi: BotApiStandIn,
+    nlu_endpoint: NluEndpoint,
+    postgres: PostgresCluster | str,
+    tmp_path: Path,
+):
+    if isinstance(postgres, str):
+        pytest.fail("this test starts its own database on the session cluster")
+    url = postgres.create_database("scaling")
+    engine = make_engine(url)
+    migrate(engine)
+    outbox = Outbox(session_factory(engine))
+    config = write_test_config(tmp_path)
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    logs = {name: tmp_path / f"{name}.log" for name in ("a", "b")}
+    try:
+        for name in ("a", "b"):
+            env = bot_env(
+                nlu_endpoint,
+                url,
+                TELEGRAM_BOT_TOKEN=TOKEN,
+                TELEGRAM_BASE_URL=botapi.base_url,
+                ASSISTANT_CONFIG=str(config),
+            )
+            with logs[name].open("w") as log:
+                processes[name] = subprocess.Popen(
+                    [sys.executable, "-m", "bot", "run"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            _wait_for(logs[name], "scheduler active" if name == "a" else "scheduler standby")
+
+        outbox.enqueue([Outgoing("notice:1", chat, "第一条") for chat in range(100, 105)])
+        deadline = time.monotonic() + 30
+        while sum(_delivered(botapi, "第一条").values()) < 5:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(3)  # give a second sender the chance to misbehave
+        assert _delivered(botapi, "第一条") == Counter({c: 1 for c in range(100, 105)})
+        assert "scheduler active" not in logs["b"].read_text()
+
+        processes["a"].kill()  # the active one dies
+        processes["a"].wait()
+        _wait_for(logs["b"], "scheduler active", timeout=30)
+        outbox.enqueue([Outgoing("notice:2", chat, "第二条") for chat in range(100, 105)])
+        deadline = time.monotonic() + 30
+        while sum(_delivered(botapi, "第二条").values()) < 5:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert _delivered(botapi, "第二条") == Counter({c: 1 for c in range(100, 105)})
+        assert _delivered(botapi, "第一条") == Counter({c: 1 for c in range(100, 105)})
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+        engine.dispose()
