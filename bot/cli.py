@@ -19,6 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
     ask.add_argument("questions", nargs="*")
     sub.add_parser("run", help="Telegram: long polling, or webhook (needs TELEGRAM_BOT_TOKEN)")
+    sub.add_parser("scheduler", help="the scheduler alone (needs TELEGRAM_BOT_TOKEN)")
     check = sub.add_parser("check", help="eligibility self-check: JSON facts on stdin")
     check.add_argument("--json", action="store_true", required=True, help="JSON in and out")
     report = sub.add_parser("report", help="exports for the bureau")
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     command = args.command or ("run" if settings.telegram.token else "chat")
     # Console output stays clean: only warnings go to stderr there.
-    setup_logging(logging.INFO if command == "run" else logging.WARNING)
+    setup_logging(logging.INFO if command in {"run", "scheduler"} else logging.WARNING)
     if command == "chat":
         asyncio.run(_chat())
     elif command == "ask":
@@ -95,6 +96,13 @@ def main(argv: list[str] | None = None) -> int:
         return _check_json()
     elif command == "report":
         _report_unanswered(args.output)
+    elif command == "scheduler":
+        if not settings.telegram.token:
+            sys.stderr.write("TELEGRAM_BOT_TOKEN 未设置：调度进程需要机器人令牌来发送消息。\n")
+            return 2
+        from scheduler.standalone import run_scheduler
+
+        asyncio.run(run_scheduler(settings))
     elif command == "run":
         if not settings.telegram.token:
             sys.stderr.write(

@@ -61,6 +61,7 @@ class SchedulerSettings:
     tip_time: str = "10:00"
     tip_channel_id: int | None = None
     standby_poll_seconds: float = 2.0
+    embedded: bool = True
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,8 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             tip_time=str((scheduler.get("weekly_tip") or {}).get("time", "10:00")),
             tip_channel_id=(scheduler.get("weekly_tip") or {}).get("channel_id"),
             standby_poll_seconds=float(scheduler.get("standby_poll_seconds", 2)),
+            embedded=env.get("SCHEDULER_EMBEDDED", "1" if scheduler.get("embedded", True) else "0")
+            not in {"0", "false", "no"},
         ),
         departments={str(k): str(v) for k, v in (raw.get("departments") or {}).items()},
         metrics_listen=str((raw.get("observability") or {}).get("listen", "127.0.0.1")),

@@ -132,8 +132,9 @@ async def _post_init(application: Application) -> None:
     )
     application.bot_data[RUNTIME_KEY] = runtime
     runtime.sender.on_outcome = lambda status: metrics.sends.labels(status).inc()
-    await runtime.start(database_url(settings.paths.var, settings.database_url))
-    stack.push_async_callback(runtime.stop)
+    if settings.scheduler.embedded:
+        await runtime.start(database_url(settings.paths.var, settings.database_url))
+        stack.push_async_callback(runtime.stop)
     if settings.metrics_port:
         await _start_health_server(settings, assistant, runtime, metrics, stack)
     log.info("assistant and scheduler ready")
