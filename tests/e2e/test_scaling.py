@@ -92,7 +92,9 @@ def test_one_active_scheduler_and_standby_takeover(
 
 
 def test_webhook_worker_without_scheduler_and_a_scheduler_process(
-    botapi: BotApiStandIn, nlu_endpoint: NluEndpoint, postgres: PostgresCluster | str,
+    botapi: BotApiStandIn,
+    nlu_endpoint: NluEndpoint,
+    postgres: PostgresCluster | str,
     tmp_path: Path,
 ):
     """The split deployment: a worker handles updates (scheduler.embedded off), a separate
@@ -101,15 +103,26 @@ def test_webhook_worker_without_scheduler_and_a_scheduler_process(
         pytest.fail("this test starts its own database on the session cluster")
     url = postgres.create_database("split")
     config = write_test_config(tmp_path)
-    env = bot_env(nlu_endpoint, url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=botapi.base_url,
-                  ASSISTANT_CONFIG=str(config))
+    env = bot_env(
+        nlu_endpoint,
+        url,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=botapi.base_url,
+        ASSISTANT_CONFIG=str(config),
+    )
     worker_log, scheduler_log = tmp_path / "worker.log", tmp_path / "scheduler.log"
     processes = []
     try:
         with worker_log.open("w") as log:
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"], cwd=ROOT,
-                env={**env, "SCHEDULER_EMBEDDED": "0"}, stdout=log, stderr=subprocess.STDOUT))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bot", "run"],
+                    cwd=ROOT,
+                    env={**env, "SCHEDULER_EMBEDDED": "0"},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         botapi.push_text(7301, "/subscribe")
         menu = botapi.wait_for_text(7301, "请选择要订阅的内容", timeout=60)
         botapi.push_callback(7301, dict(menu.buttons)["政策宣传"], message_id=menu.message_id)
@@ -123,9 +136,15 @@ def test_webhook_worker_without_scheduler_and_a_scheduler_process(
         assert "scheduler active" not in worker_log.read_text()
 
         with scheduler_log.open("w") as log:
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "bot", "scheduler"], cwd=ROOT, env=env, stdout=log,
-                stderr=subprocess.STDOUT))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bot", "scheduler"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         botapi.wait_for_text(7301, "分开部署的广播", timeout=60)
         botapi.wait_for_text(9001, "📊")
         assert "scheduler active" in scheduler_log.read_text()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import logging
 import sys
 
@@ -20,3 +21,14 @@ def test_formatter_redacts_exceptions_too():
         record = logging.LogRecord("x", logging.ERROR, "f", 1, "boom", None, sys.exc_info())
     text = formatter.format(record)
     assert "AAH-abc" not in text and "<bot-token>" in text
+
+
+def test_json_lines_are_redacted_too():
+    from bot.logging_setup import JsonFormatter
+
+    record = logging.LogRecord(
+        "bot", logging.INFO, "f", 1, "GET /status?token=%s", ("abc123",), None
+    )
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["level"] == "INFO" and entry["logger"] == "bot"
+    assert entry["message"] == "GET /status?token=<redacted>"
