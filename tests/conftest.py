@@ -131,6 +131,18 @@ def bot_env(endpoint: NluEndpoint, database_url: str, **extra: str) -> dict[str,
     }
 
 
+def spawn_bot(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `python -m bot ARGS` in the background, its output appended to log_path."""
+    with log_path.open("a") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
 def run_bot(
     args: list[str], env: dict[str, str], stdin: str | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, NluEndpoint, bot_env
+from tests.conftest import ROOT, NluEndpoint, bot_env, spawn_bot
 from tests.support.botapi import BotApiStandIn
 
 TOKEN = "123456789:TEST-abcdefghijklmnopqrstuvwxyz0123"
@@ -65,17 +64,13 @@ def bot_process(
         ASSISTANT_CONFIG=str(write_test_config(tmp_path)),
     )
 
-    def start() -> subprocess.Popen[bytes]:
-        with log_path.open("a") as log:
-            return subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    running = BotProcess(botapi, log_path, database_url, start, int(env["METRICS_PORT"]))
+    running = BotProcess(
+        botapi,
+        log_path,
+        database_url,
+        lambda: spawn_bot(["run"], env, log_path),
+        int(env["METRICS_PORT"]),
+    )
     running.restart()
     try:
         yield running

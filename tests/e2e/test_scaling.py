@@ -4,7 +4,6 @@ it dies the standby takes over and delivers what is due, nothing twice."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from bot.store.db import make_engine, migrate, session_factory
 from scheduler.outbox import Outbox, Outgoing
-from tests.conftest import ROOT, NluEndpoint, bot_env
+from tests.conftest import NluEndpoint, bot_env, spawn_bot
 from tests.e2e.conftest import TOKEN, write_test_config
 from tests.support.botapi import BotApiStandIn
 from tests.support.postgres import PostgresCluster
@@ -54,14 +53,7 @@ def test_one_active_scheduler_and_standby_takeover(
                 TELEGRAM_BASE_URL=botapi.base_url,
                 ASSISTANT_CONFIG=str(config),
             )
-            with logs[name].open("w") as log:
-                processes[name] = subprocess.Popen(
-                    [sys.executable, "-m", "bot", "run"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
+            processes[name] = spawn_bot(["run"], env, logs[name])
             _wait_for(logs[name], "scheduler active" if name == "a" else "scheduler standby")
 
         outbox.enqueue([Outgoing("notice:1", chat, "第一条") for chat in range(100, 105)])
@@ -113,16 +105,7 @@ def test_webhook_worker_without_scheduler_and_a_scheduler_process(
     worker_log, scheduler_log = tmp_path / "worker.log", tmp_path / "scheduler.log"
     processes = []
     try:
-        with worker_log.open("w") as log:
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "bot", "run"],
-                    cwd=ROOT,
-                    env={**env, "SCHEDULER_EMBEDDED": "0"},
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+        processes.append(spawn_bot(["run"], {**env, "SCHEDULER_EMBEDDED": "0"}, worker_log))
         botapi.push_text(7301, "/subscribe")
         menu = botapi.wait_for_text(7301, "请选择要订阅的内容", timeout=60)
         botapi.push_callback(7301, dict(menu.buttons)["政策宣传"], message_id=menu.message_id)
@@ -135,16 +118,7 @@ def test_webhook_worker_without_scheduler_and_a_scheduler_process(
         assert not [m for m in botapi.messages_to(7301) if "分开部署的广播" in m.text]
         assert "scheduler active" not in worker_log.read_text()
 
-        with scheduler_log.open("w") as log:
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "bot", "scheduler"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+        processes.append(spawn_bot(["scheduler"], env, scheduler_log))
         botapi.wait_for_text(7301, "分开部署的广播", timeout=60)
         botapi.wait_for_text(9001, "📊")
         assert "scheduler active" in scheduler_log.read_text()

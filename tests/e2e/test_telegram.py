@@ -7,14 +7,14 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.channels.plain import to_plain
-from tests.conftest import ROOT, NluEndpoint, bot_env, run_bot
+from tests.conftest import NluEndpoint, bot_env, run_bot, spawn_bot
+from tests.e2e.conftest import TOKEN
 from tests.support.botapi import BotApiStandIn, Sent
 from tests.support.check_answers import (
     ENTERPRISE_FACTS,
@@ -23,8 +23,6 @@ from tests.support.check_answers import (
     WORKER_PRESSES,
     verdict_lines,
 )
-
-TOKEN = "123456789:TEST-abcdefghijklmnopqrstuvwxyz0123"
 
 
 @pytest.fixture()
@@ -35,23 +33,16 @@ def running_bot(
     env = bot_env(
         nlu_endpoint, database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=botapi.base_url
     )
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = spawn_bot(["run"], env, log_path)
+    try:
+        yield botapi, log_path
+    finally:
+        process.send_signal(signal.SIGINT)
         try:
-            yield botapi, log_path
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def test_start_question_and_button_press(running_bot: tuple[BotApiStandIn, Path]):

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from nlu.service import free_port
-from tests.conftest import ROOT, NluEndpoint, bot_env
+from tests.conftest import NluEndpoint, bot_env, spawn_bot
 from tests.e2e.conftest import TOKEN
 from tests.support.botapi import BotApiStandIn
 
@@ -47,14 +45,7 @@ def test_webhook_checks_the_secret_token(
         TELEGRAM_WEBHOOK_SECRET=SECRET,
     )
     log_path = tmp_path / "bot.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = spawn_bot(["run"], env, log_path)
     try:
         url = f"http://127.0.0.1:{port}/telegram"
         deadline = time.monotonic() + 60
