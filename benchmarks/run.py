@@ -168,7 +168,12 @@ def cold_start_rows() -> list[list[str]]:
         with tempfile.TemporaryDirectory() as tmp:
             project = Path(tmp) / "nlu"
             shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("models", "*.pyc"))
-            trained = ensure_model(project)
+            # An empty training cache: Rasa would otherwise reuse trained components.
+            os.environ["RASA_CACHE_DIRECTORY"] = str(Path(tmp) / "rasa-cache")
+            try:
+                trained = ensure_model(project)
+            finally:
+                del os.environ["RASA_CACHE_DIRECTORY"]
             rows.append(
                 [
                     "cold start: train the NLU model",
