@@ -29,6 +29,19 @@ def _delivered(api: BotApiStandIn, text: str) -> Counter[int]:
     return Counter(s.chat_id for s in api.calls("sendMessage") if s.text == text)
 
 
+CHATS = range(100, 105)
+
+
+def _send_and_count(outbox: Outbox, api: BotApiStandIn, key: str, text: str) -> Counter[int]:
+    """Queue one message for each of CHATS and wait until all are delivered."""
+    outbox.enqueue([Outgoing(key, chat, text) for chat in CHATS])
+    deadline = time.monotonic() + 30
+    while sum(_delivered(api, text).values()) < len(CHATS):
+        assert time.monotonic() < deadline, f"{key} not delivered"
+        time.sleep(0.1)
+    return _delivered(api, text)
+
+
 def test_one_active_scheduler_and_standby_takeover(
     botapi: BotApiStandIn,
     nlu_endpoint: NluEndpoint,
@@ -56,11 +69,7 @@ def test_one_active_scheduler_and_standby_takeover(
             processes[name] = spawn_bot(["run"], env, logs[name])
             _wait_for(logs[name], "scheduler active" if name == "a" else "scheduler standby")
 
-        outbox.enqueue([Outgoing("notice:1", chat, "第一条") for chat in range(100, 105)])
-        deadline = time.monotonic() + 30
-        while sum(_delivered(botapi, "第一条").values()) < 5:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        _send_and_count(outbox, botapi, "notice:1", "第一条")
         time.sleep(3)  # give a second sender the chance to misbehave
         assert _delivered(botapi, "第一条") == Counter({c: 1 for c in range(100, 105)})
         assert "scheduler active" not in logs["b"].read_text()
@@ -68,12 +77,8 @@ def test_one_active_scheduler_and_standby_takeover(
         processes["a"].kill()  # the active one dies
         processes["a"].wait()
         _wait_for(logs["b"], "scheduler active", timeout=30)
-        outbox.enqueue([Outgoing("notice:2", chat, "第二条") for chat in range(100, 105)])
-        deadline = time.monotonic() + 30
-        while sum(_delivered(botapi, "第二条").values()) < 5:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        assert _delivered(botapi, "第二条") == Counter({c: 1 for c in range(100, 105)})
+        second = _send_and_count(outbox, botapi, "notice:2", "第二条")
+        assert second == Counter({c: 1 for c in range(100, 105)})
         assert _delivered(botapi, "第一条") == Counter({c: 1 for c in range(100, 105)})
     finally:
         for process in processes.values():
