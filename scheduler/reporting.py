@@ -57,5 +57,10 @@ def overdue_day(period: Period, calendar: WorkCalendar) -> date:
     return calendar.first_working_day_after(period.due)
 
 
+def today_local() -> date:
+    """Today in Asia/Shanghai, whatever the host's timezone."""
+    return datetime.now(TZ).date()
+
+
 def at(day: date, when: time) -> datetime:
     return datetime.combine(day, when, tzinfo=TZ)

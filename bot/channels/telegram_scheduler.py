@@ -29,7 +29,7 @@ from scheduler.broadcasts import BROADCAST_PREFIX
 from scheduler.duties import ACK_PREFIX
 from scheduler.outbox import now_utc
 from scheduler.reminders import DEFAULT_TEXT, reminder_text
-from scheduler.reporting import TZ, Period, ReportSchedule, period_for
+from scheduler.reporting import TZ, Period, ReportSchedule, period_for, today_local
 from scheduler.runtime import SchedulerRuntime
 from scheduler.when import WhenError, parse_when
 
@@ -46,7 +46,16 @@ def _runtime(context: ContextTypes.DEFAULT_TYPE) -> SchedulerRuntime:
 
 
 def _render(context: ContextTypes.DEFAULT_TYPE, name: str, **extra: object) -> str:
-    return _runtime(context).renderer.render(f"scheduled/{name}.j2", date.today(), **extra)
+    return _runtime(context).renderer.render(f"scheduled/{name}.j2", today_local(), **extra)
+
+
+async def _say_stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _say(update, _runtime(context).renderer.render("messages/stale_button.j2", today_local()))
+
+
+def _next_period(runtime: SchedulerRuntime) -> Period:
+    """The next report due after today."""
+    return period_for(today_local() + timedelta(days=1), runtime.duties.schedule)
 
 
 async def _say(update: Update, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
@@ -78,7 +87,7 @@ def admin_only(handler: Handler) -> Handler:
 
 def _last_due_period(runtime: SchedulerRuntime) -> Period:
     schedule: ReportSchedule = runtime.duties.schedule
-    today = date.today()
+    today = today_local()
     upcoming = period_for(today, schedule)
     return (
         upcoming
@@ -189,7 +198,7 @@ async def on_subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     runtime = _runtime(context)
     topic = (query.data or "")[len(SUBSCRIBE_PREFIX) :]
     if topic not in runtime.subscriptions.topics:
-        await _say(update, runtime.renderer.render("messages/stale_button.j2", date.today()))
+        await _say_stale(update, context)
         return
     chosen = runtime.subscriptions.toggle(update.effective_chat.id, topic)
     await _show_subscriptions(update, context, chosen)
@@ -302,9 +311,9 @@ async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
             runtime.unschedule_reminder(reminder.id)
             await _say(update, _render(context, "reminder_cancelled", text=reminder.text))
         else:
-            await _say(update, runtime.renderer.render("messages/stale_button.j2", date.today()))
+            await _say_stale(update, context)
     else:
-        await _say(update, runtime.renderer.render("messages/stale_button.j2", date.today()))
+        await _say_stale(update, context)
 
 
 # ---- admins ----
@@ -333,7 +342,7 @@ async def on_overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     """Who has not acknowledged the last due report, and who has not yet sent the next."""
     runtime = _runtime(context)
     last = _last_due_period(runtime)
-    upcoming = period_for(date.today() + timedelta(days=1), runtime.duties.schedule)
+    upcoming = _next_period(runtime)
     names = runtime.departments.names
     await _say(
         update,
@@ -352,7 +361,7 @@ async def on_overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def on_remind_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the next report's reminder to every department that has not reported, now."""
     runtime = _runtime(context)
-    period = period_for(date.today() + timedelta(days=1), runtime.duties.schedule)
+    period = _next_period(runtime)
     stamp = update.effective_message.date.strftime("%Y%m%d%H%M%S")
     messages = runtime.duties.reminders_for(period, f"report:{period.key}:manual-{stamp}")
     count = await asyncio.to_thread(runtime.enqueue, messages)
@@ -363,7 +372,7 @@ async def on_remind_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def on_compliance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The next period and the twelve before it, as CSV (newest first)."""
     runtime = _runtime(context)
-    upcoming = period_for(date.today() + timedelta(days=1), runtime.duties.schedule)
+    upcoming = _next_period(runtime)
     periods = []
     year, month = upcoming.due.year, upcoming.due.month
     for _ in range(13):
@@ -419,7 +428,7 @@ async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     runtime = _runtime(context)
     raw_id, _, action = (query.data or "")[len(BROADCAST_PREFIX) :].partition(":")
     if not raw_id.isdigit():
-        await _say(update, runtime.renderer.render("messages/stale_button.j2", date.today()))
+        await _say_stale(update, context)
         return
     if action == "ok":
         count = runtime.broadcasts.confirm(int(raw_id))
@@ -430,7 +439,7 @@ async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     elif action == "no" and runtime.broadcasts.cancel(int(raw_id)):
         await _say(update, _render(context, "broadcast_cancelled"))
         return
-    await _say(update, runtime.renderer.render("messages/stale_button.j2", date.today()))
+    await _say_stale(update, context)
 
 
 def add_handlers(application: Application) -> None:
