@@ -49,6 +49,21 @@ def write_test_config(tmp_path: Path) -> Path:
     return path
 
 
+def telegram_env(
+    endpoint: NluEndpoint,
+    database_url: str,
+    api: BotApiStandIn,
+    config: Path | None = None,
+    **extra: str,
+) -> dict[str, str]:
+    """Environment for a bot process talking to the Bot API stand-in (and a test config)."""
+    if config is not None:
+        extra["ASSISTANT_CONFIG"] = str(config)
+    return bot_env(
+        endpoint, database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=api.base_url, **extra
+    )
+
+
 @pytest.fixture()
 def bot_process(
     botapi: BotApiStandIn, nlu_endpoint: NluEndpoint, any_database_url: str, tmp_path: Path
@@ -56,13 +71,7 @@ def bot_process(
     """On SQLite and on PostgreSQL."""
     database_url = any_database_url
     log_path = tmp_path / "bot.log"
-    env = bot_env(
-        nlu_endpoint,
-        database_url,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_BASE_URL=botapi.base_url,
-        ASSISTANT_CONFIG=str(write_test_config(tmp_path)),
-    )
+    env = telegram_env(nlu_endpoint, database_url, botapi, write_test_config(tmp_path))
 
     running = BotProcess(
         botapi,

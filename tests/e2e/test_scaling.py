@@ -12,8 +12,8 @@ import pytest
 
 from bot.store.db import make_engine, migrate, session_factory
 from scheduler.outbox import Outbox, Outgoing
-from tests.conftest import NluEndpoint, bot_env, spawn_bot
-from tests.e2e.conftest import TOKEN, write_test_config
+from tests.conftest import NluEndpoint, spawn_bot
+from tests.e2e.conftest import telegram_env, write_test_config
 from tests.support.botapi import BotApiStandIn
 from tests.support.postgres import PostgresCluster
 
@@ -59,13 +59,7 @@ def test_one_active_scheduler_and_standby_takeover(
     logs = {name: tmp_path / f"{name}.log" for name in ("a", "b")}
     try:
         for name in ("a", "b"):
-            env = bot_env(
-                nlu_endpoint,
-                url,
-                TELEGRAM_BOT_TOKEN=TOKEN,
-                TELEGRAM_BASE_URL=botapi.base_url,
-                ASSISTANT_CONFIG=str(config),
-            )
+            env = telegram_env(nlu_endpoint, url, botapi, config)
             processes[name] = spawn_bot(["run"], env, logs[name])
             _wait_for(logs[name], "scheduler active" if name == "a" else "scheduler standby")
 
@@ -100,13 +94,7 @@ def test_webhook_worker_without_scheduler_and_a_scheduler_process(
         pytest.fail("this test starts its own database on the session cluster")
     url = postgres.create_database("split")
     config = write_test_config(tmp_path)
-    env = bot_env(
-        nlu_endpoint,
-        url,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_BASE_URL=botapi.base_url,
-        ASSISTANT_CONFIG=str(config),
-    )
+    env = telegram_env(nlu_endpoint, url, botapi, config)
     worker_log, scheduler_log = tmp_path / "worker.log", tmp_path / "scheduler.log"
     processes = []
     try:

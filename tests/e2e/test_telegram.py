@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.channels.plain import to_plain
-from tests.conftest import NluEndpoint, bot_env, run_bot, spawn_bot
-from tests.e2e.conftest import TOKEN
+from tests.conftest import NluEndpoint, run_bot, spawn_bot
+from tests.e2e.conftest import TOKEN, telegram_env
 from tests.support.botapi import BotApiStandIn, Sent
 from tests.support.check_answers import (
     ENTERPRISE_FACTS,
@@ -30,9 +30,7 @@ def running_bot(
     botapi: BotApiStandIn, nlu_endpoint: NluEndpoint, database_url: str, tmp_path: Path
 ) -> Iterator[tuple[BotApiStandIn, Path]]:
     log_path = tmp_path / "bot.log"
-    env = bot_env(
-        nlu_endpoint, database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=botapi.base_url
-    )
+    env = telegram_env(nlu_endpoint, database_url, botapi)
     process = spawn_bot(["run"], env, log_path)
     try:
         yield botapi, log_path

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 
 from nlu.service import free_port
-from tests.conftest import NluEndpoint, bot_env, spawn_bot
-from tests.e2e.conftest import TOKEN
+from tests.conftest import NluEndpoint, spawn_bot
+from tests.e2e.conftest import TOKEN, telegram_env
 from tests.support.botapi import BotApiStandIn
 
 SECRET = "s3cret-Webhook_token"
@@ -35,11 +35,10 @@ def test_webhook_checks_the_secret_token(
     botapi: BotApiStandIn, nlu_endpoint: NluEndpoint, database_url: str, tmp_path: Path
 ):
     port = free_port()
-    env = bot_env(
+    env = telegram_env(
         nlu_endpoint,
         database_url,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_BASE_URL=botapi.base_url,
+        botapi,
         TELEGRAM_WEBHOOK_URL="https://bot.example.org/telegram",
         TELEGRAM_WEBHOOK_PORT=str(port),
         TELEGRAM_WEBHOOK_SECRET=SECRET,
