@@ -137,8 +137,11 @@ class CheckFlow:
         return tuple(rows)
 
     def _reply(
-        self, template: str, buttons: tuple[tuple[Button, ...], ...], **extra: object
+        self,
+        template: str,
+        buttons: tuple[tuple[Button, ...], ...],
+        sections: tuple[str, ...] = (),
+        **extra: object,
     ) -> Reply:
-        sections = tuple(extra.pop("sections", ()) or ())  # type: ignore[arg-type]
         text = self._renderer.render(template, self._today(), **extra)
         return Reply(text=text, buttons=buttons, sections=sections, answered=True, kind="check")
