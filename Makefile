@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PY := .venv/bin/python
 NLU_PY := .venv-nlu/bin/python
 
-.PHONY: help setup run chat test lint nlu-model nlu-eval bench clean
+.PHONY: help setup run chat test lint nlu-model nlu-eval eval bench clean
 
 help:
 	@echo "make run    - start the assistant (console chat without TELEGRAM_BOT_TOKEN)"
@@ -57,6 +57,11 @@ clean:
 # Per-intent precision/recall/F1 on the held-out set nlu/tests/.
 nlu-eval: setup
 	$(PY) -m nlu.evaluate
+
+# Real people's questions (evaluation split) and the written set through the whole dialogue,
+# as `ask --json` answers them: direct, within one tap, declined, dead ends.
+eval: setup
+	$(PY) -m bot evaluate
 
 bench: setup
 	$(PY) -m benchmarks.run

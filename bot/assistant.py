@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from bot.config import Settings
 from bot.dialogue.check_flow import CheckFlow
 from bot.dialogue.core import Dialogue
+from bot.dialogue.ranker import TopicRanker, topic_documents
 from bot.eligibility.conversation import SelfCheck, load_questions
 from bot.eligibility.service import load_checker
 from bot.misses import MissLog
@@ -22,6 +23,7 @@ from bot.policy_pack import PolicyPack, load_policy_pack
 from bot.render import Renderer
 from bot.store.db import database_url, make_engine, migrate, session_factory
 from nlu.client import NluClient
+from nlu.dataset import TRAINING_DIR, examples
 from nlu.service import NluService
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,21 @@ def build_check_flow(settings: Settings, renderer: Renderer, reminders: bool) ->
     return CheckFlow(selfcheck, renderer, date.today, offer_reminder=reminders)
 
 
+def build_ranker(settings: Settings, pack: PolicyPack) -> TopicRanker:
+    """BM25 over the topics' labels, clauses, answers and the NLU's training examples."""
+    topics = {
+        t.id: (t.label, " ".join(pack.sections[s].text for s in t.sections))
+        for t in pack.topics.values()
+    }
+    known = set(pack.topics) | set(pack.out_of_scope)
+    documents = topic_documents(
+        topics,
+        settings.paths.responses / "answers",
+        ((intent, text) for intent, text in examples(TRAINING_DIR) if intent in known),
+    )
+    return TopicRanker(documents, TRAINING_DIR.parent / "dict", pack.cues.stopwords)
+
+
 def build_dialogue(settings: Settings, nlu: NluClient, reminders: bool = False) -> Assistant:
     """`reminders`: the channel can deliver reminders (Telegram with the scheduler)."""
     pack = load_policy_pack(settings.paths.policy)
@@ -63,6 +80,7 @@ def build_dialogue(settings: Settings, nlu: NluClient, reminders: bool = False) 
         settings.dialogue,
         misses=MissLog(sessions),
         check_flow=build_check_flow(settings, renderer, reminders),
+        ranker=build_ranker(settings, pack),
     )
     return Assistant(settings, pack, renderer, nlu, dialogue, sessions)
 

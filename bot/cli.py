@@ -22,6 +22,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("scheduler", help="the scheduler alone (needs TELEGRAM_BOT_TOKEN)")
     check = sub.add_parser("check", help="eligibility self-check: JSON facts on stdin")
     check.add_argument("--json", action="store_true", required=True, help="JSON in and out")
+    evaluate = sub.add_parser("evaluate", help="real and written questions through the dialogue")
+    evaluate.add_argument(
+        "--split", choices=["eval", "train", "all"], default="eval", help="real questions' split"
+    )
     report = sub.add_parser("report", help="exports for the bureau")
     report.add_argument("what", choices=["unanswered"], help="declined and unsure questions (CSV)")
     report.add_argument("--output", "-o", help="file to write (default: stdout)")
@@ -45,6 +49,23 @@ async def _ask(questions: list[str], as_json: bool) -> None:
 
     async with running_assistant(load_settings()) as assistant:
         await ask(assistant.dialogue, questions, as_json, sys.stdout)
+
+
+async def _evaluate(split: str) -> bool:
+    """Print the real and the written sets' reports; True when the real set meets the bars."""
+    from bot.assistant import running_assistant
+    from bot.evaluation import format_report, real_cases, run, summarize, written_cases
+    from nlu.realset import load_real
+
+    async with running_assistant(load_settings()) as assistant:
+        real = await run(assistant.dialogue, real_cases(load_real(), split))
+        written = await run(assistant.dialogue, written_cases(assistant.pack))
+    print(format_report(f"real questions ({split} split)", real))
+    print()
+    print(format_report("written held-out questions (nlu/tests)", written))
+    short = summarize(real).meets()
+    print("\nreal set:", "meets the bars" if not short else "below the bars: " + "; ".join(short))
+    return not short
 
 
 def _report_unanswered(output: str | None) -> None:
@@ -94,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_ask(questions, args.json))
     elif command == "check":
         return _check_json()
+    elif command == "evaluate":
+        return 0 if asyncio.run(_evaluate(args.split)) else 1
     elif command == "report":
         _report_unanswered(args.output)
     elif command == "scheduler":

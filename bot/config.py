@@ -32,6 +32,12 @@ class DialogueSettings:
     max_input_chars: int
     followup_max_chars: int
     max_questions_per_message: int
+    # Declines, second opinion and clarification (see config.yml).
+    decline_confidence_with_cue: float = 0.85
+    second_opinion_min: float = 0.3
+    classifier_weight: float = 0.5
+    ranker_min_raw: float = 2.0
+    candidate_floor: float = 0.15
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,11 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             max_input_chars=int(dialogue.get("max_input_chars", 300)),
             followup_max_chars=int(dialogue.get("followup_max_chars", 12)),
             max_questions_per_message=int(dialogue.get("max_questions_per_message", 3)),
+            decline_confidence_with_cue=float(dialogue.get("decline_confidence_with_cue", 0.85)),
+            second_opinion_min=float(dialogue.get("second_opinion_min", 0.3)),
+            classifier_weight=float(dialogue.get("classifier_weight", 0.5)),
+            ranker_min_raw=float(dialogue.get("ranker_min_raw", 2.0)),
+            candidate_floor=float(dialogue.get("candidate_floor", 0.15)),
         ),
         telegram=TelegramSettings(
             base_url=env.get("TELEGRAM_BASE_URL") or telegram.get("base_url") or None,

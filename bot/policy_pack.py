@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from bot.dialogue.cues import Cues, load_cues
+
 
 @dataclass(frozen=True)
 class Section:
@@ -74,6 +76,9 @@ class PolicyPack:
     flows: frozenset[str]
     # previous topic → {intent heard → topic to answer}
     followups: dict[str, dict[str, str]]
+    # topic → the audiences a clarification may offer it to (absent: everyone)
+    audiences: dict[str, tuple[str, ...]]
+    cues: Cues
 
     def parameter_values(self, on: date) -> dict[str, Any]:
         """Parameters in force on a date as a nested dict, e.g. p.apprentice_employee.x."""
@@ -139,4 +144,6 @@ def load_policy_pack(directory: Path) -> PolicyPack:
         out_of_scope=frozenset(topics_raw["out_of_scope"]),
         flows=frozenset(topics_raw.get("flows") or []),
         followups={k: dict(v) for k, v in (topics_raw.get("followups") or {}).items()},
+        audiences={k: tuple(v) for k, v in (topics_raw.get("audiences") or {}).items()},
+        cues=load_cues(directory),
     )

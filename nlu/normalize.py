@@ -18,6 +18,23 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _s2t():
+    import opencc
+
+    return opencc.OpenCC("s2t")
+
+
+def looks_traditional(text: str) -> bool:
+    """True when converting to simplified changes the text (it has traditional characters)."""
+    text = unicodedata.normalize("NFKC", text)
+    return _t2s().convert(text) != text
+
+
+def to_traditional(text: str) -> str:
+    return _s2t().convert(text)
+
+
 def normalize(text: str, max_chars: int | None = None) -> str:
     """NFKC (full-width → half-width), drop control chars, collapse whitespace,
     strip a leading '/', convert traditional to simplified Chinese, and cut to max_chars.

@@ -60,7 +60,8 @@ async def chat(dialogue: Dialogue, inp: TextIO = sys.stdin, out: TextIO = sys.st
 
 
 def reply_json(question: str, reply: Reply) -> str:
-    """The `ask --json` contract: {"q", "intent", "confidence", "answered", "sections", "text"}.
+    """The `ask --json` contract: {"q", "intent", "confidence", "answered", "kind", "sections",
+    "candidates", "text"}.
     `q` is echoed with personal numbers masked, since such output often ends up in files."""
     return json.dumps(
         {
@@ -68,7 +69,12 @@ def reply_json(question: str, reply: Reply) -> str:
             "intent": reply.intent,
             "confidence": None if reply.confidence is None else round(reply.confidence, 4),
             "answered": reply.answered,
+            "kind": reply.kind,
             "sections": list(reply.sections),
+            "candidates": [
+                {"topic": c.topic, "sections": list(c.sections), "score": round(c.score, 4)}
+                for c in reply.candidates
+            ],
             "text": to_plain(reply.text),
         },
         ensure_ascii=False,

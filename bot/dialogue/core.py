@@ -6,14 +6,16 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from typing import Protocol
 
 from bot.config import DialogueSettings
 from bot.dialogue.check_flow import CheckFlow
-from bot.dialogue.payloads import MENU, NONE_OF_THESE, TOPIC_PREFIX
-from bot.dialogue.types import Button, Context, Reply
+from bot.dialogue.cues import DEFAULT_AUDIENCE
+from bot.dialogue.payloads import DECLINE_PREFIX, MENU, NONE_OF_THESE, TOPIC_PREFIX
+from bot.dialogue.ranker import TopicRanker
+from bot.dialogue.types import Button, Candidate, Context, Reply
 from bot.eligibility.conversation import PREFIX as CHECK_PREFIX
 from bot.eligibility.conversation import START as CHECK_START
 from bot.eligibility.conversation import prefill_from_entities
@@ -21,13 +23,16 @@ from bot.policy_pack import PolicyPack
 from bot.privacy import mask_personal_numbers
 from bot.render import Renderer
 from nlu.client import NluResult, NluUnavailable
-from nlu.normalize import normalize
+from nlu.normalize import looks_traditional, normalize, to_traditional
 
 log = logging.getLogger(__name__)
 
 FALLBACK_INTENT = "nlu_fallback"
+ABUSE_INTENT = "oos_abuse"
 # Reply kinds recorded for the bureau's unanswered-questions report.
-MISS_KINDS = frozenset({"decline", "clarify", "degraded"})
+MISS_KINDS = frozenset({"decline", "clarify", "menu", "degraded"})
+# A masked personal number says nothing about the question.
+_MASK_RUN = re.compile(r"\*{6,}")
 
 
 class Parser(Protocol):
@@ -40,12 +45,6 @@ class MissRecorder(Protocol):
     ) -> None: ...
 
 
-@dataclass(frozen=True)
-class Candidate:
-    topic: str
-    confidence: float
-
-
 class Dialogue:
     def __init__(
         self,
@@ -56,6 +55,7 @@ class Dialogue:
         today: Callable[[], date] = date.today,
         misses: MissRecorder | None = None,
         check_flow: CheckFlow | None = None,
+        ranker: TopicRanker | None = None,
     ) -> None:
         self._pack = pack
         self._renderer = renderer
@@ -64,10 +64,16 @@ class Dialogue:
         self._today = today
         self._misses = misses
         self._check_flow = check_flow
+        self._ranker = ranker
 
     # ---- entry points -------------------------------------------------------------------
 
     async def handle_text(self, raw: str, context: Context) -> Reply:
+        reply = await self._handle_text(raw, context)
+        # Asked in traditional characters: answered in traditional characters, buttons too.
+        return _traditional(reply) if looks_traditional(raw) else reply
+
+    async def _handle_text(self, raw: str, context: Context) -> Reply:
         text = normalize(raw)
         if not text:
             return self._message("empty")
@@ -80,10 +86,17 @@ class Dialogue:
             typed_answer = self._check_flow.on_text(masked.text, context)
             if typed_answer is not None:
                 return typed_answer
+        question = masked.text
         if masked.kinds:
             notes.append(self._render("messages/pii_warning.j2"))
+            # The question around the number is still answered.
+            question = _MASK_RUN.sub("", question).strip(" ,，:：。")
         try:
-            reply = await self._understand(masked.text, context)
+            reply = (
+                await self._understand(question, context)
+                if len(question) >= 2 or not masked.kinds
+                else self._vague(None)
+            )
         except NluUnavailable:
             reply = self._degraded()
         if self._misses is not None and reply.kind in MISS_KINDS:
@@ -106,6 +119,10 @@ class Dialogue:
             return self._message("none_of_these", kind="decline")
         if data.startswith(TOPIC_PREFIX) and data[len(TOPIC_PREFIX) :] in self._pack.topics:
             return self._answer([data[len(TOPIC_PREFIX) :]], context, confidence=1.0)
+        if data.startswith(DECLINE_PREFIX) and data[len(DECLINE_PREFIX) :] in (
+            self._pack.out_of_scope
+        ):
+            return self._decline(data[len(DECLINE_PREFIX) :], 1.0)
         return self._message("stale_button")
 
     def start_check(self, context: Context) -> Reply:
@@ -124,9 +141,9 @@ class Dialogue:
     def menu(self) -> Reply:
         return Reply(text=self._render("messages/menu.j2"), buttons=self._menu_buttons())
 
-    def message(self, name: str) -> Reply:
-        """A fixed message from responses/messages/ (help, non_text, error …)."""
-        return self._message(name)
+    def message(self, name: str, **extra: object) -> Reply:
+        """A fixed message from responses/messages/ (help, non_text, error …), with the menu."""
+        return self._message(name, **extra)
 
     # ---- deciding ---------------------------------------------------------------------
 
@@ -144,13 +161,17 @@ class Dialogue:
         return self._reply_for(result, context)
 
     def _is_confident_topic(self, result: NluResult) -> bool:
-        return result.intent in self._pack.topics and not self._is_unsure(
-            result, self._candidates(result)
-        )
+        return result.intent in self._pack.topics and not self._is_unsure(result)
 
     def _reply_for(self, result: NluResult, context: Context) -> Reply:
-        intent = result.intent
-        if intent in self._pack.out_of_scope:
+        text, intent, cues = result.text, result.intent, self._pack.cues
+        context.audience = cues.audience(text) or context.audience
+        if cues.is_abuse(text) and not cues.has_policy_cue(text):
+            return self._decline(ABUSE_INTENT, result.confidence)
+        if intent == ABUSE_INTENT:
+            # The classifier alone never makes a reply the abuse decline.
+            intent = FALLBACK_INTENT
+        if intent in self._pack.out_of_scope and self._decline_is_sure(result):
             return self._decline(intent, result.confidence)
         if intent in self._pack.flows and self._check_flow is not None:
             prefill = prefill_from_entities(
@@ -161,42 +182,89 @@ class Dialogue:
                 intent=intent,
                 confidence=result.confidence,
             )
-        if intent in self._pack.smalltalk:
+        if intent in self._pack.smalltalk and not cues.has_policy_cue(text):
             reply = self._message(intent, kind="smalltalk")
             return replace(reply, intent=intent, confidence=result.confidence, answered=True)
-        candidates = self._candidates(result)
-        followup = self._followup(result, candidates, context)
+        followup = self._followup(result, context)
         if followup is not None:
             return self._answer([followup], context, result.confidence, [result])
-        if intent in self._pack.topics and not self._is_unsure(result, candidates):
+        if intent in self._pack.topics and (
+            not self._is_unsure(result) or self._second_opinion_agrees(result)
+        ):
             return self._answer([intent], context, result.confidence, [result])
+        candidates = self._candidates(result, context)
         if candidates:
             return self._clarify(candidates, result)
-        return self._decline("out_of_scope", result.confidence, intent=intent)
+        return self._vague(result)
 
-    def _candidates(self, result: NluResult) -> list[Candidate]:
-        ranked = [
-            Candidate(r.name, r.confidence) for r in result.ranking if r.name in self._pack.topics
+    def _decline_is_sure(self, result: NluResult) -> bool:
+        """A decline needs confidence, and more of it when the message names the policy."""
+        needed = (
+            self._settings.decline_confidence_with_cue
+            if self._pack.cues.has_policy_cue(result.text)
+            else self._settings.confidence_threshold
+        )
+        return result.confidence >= needed
+
+    def _second_opinion_agrees(self, result: NluResult) -> bool:
+        """An unsure classifier is still followed when the plan's own words point the same way."""
+        if self._ranker is None or result.confidence < self._settings.second_opinion_min:
+            return False
+        ranked = self._ranker.rank(result.text, limit=2)
+        return bool(ranked) and ranked[0].topic == result.intent and (
+            len(ranked) == 1 or ranked[1].score < 1.0
+        )
+
+    def _candidates(self, result: NluResult, context: Context) -> list[Candidate]:
+        """The classifier's and the ranker's topics merged, for who is asking, best first."""
+        weight = self._settings.classifier_weight
+        scores: dict[str, float] = {}
+        for r in result.ranking:
+            if self._offerable(r.name, context):
+                scores[r.name] = weight * r.confidence
+        if not scores and self._offerable(result.intent, context):
+            scores[result.intent] = weight * result.confidence
+        if self._ranker is not None:
+            ranked = self._ranker.rank(result.text)
+            if ranked and ranked[0].raw >= self._settings.ranker_min_raw:
+                for r in ranked:
+                    if self._offerable(r.topic, context):
+                        scores[r.topic] = scores.get(r.topic, 0.0) + (1 - weight) * r.score
+        best = sorted(scores.items(), key=lambda kv: -kv[1])
+        return [
+            Candidate(topic, self._sections(topic), score)
+            for topic, score in best[: self._settings.max_candidates]
+            if score >= self._settings.candidate_floor
         ]
-        if not ranked and result.intent in self._pack.topics:
-            ranked = [Candidate(result.intent, result.confidence)]
-        return ranked[: self._settings.max_candidates]
 
-    def _followup(
-        self, result: NluResult, candidates: list[Candidate], context: Context
-    ) -> str | None:
+    def _offerable(self, topic: str, context: Context) -> bool:
+        if topic in self._pack.out_of_scope:
+            return topic != ABUSE_INTENT and topic in self._pack.cues.decline_labels
+        if topic not in self._pack.topics:
+            return False
+        audiences = self._pack.audiences.get(topic)
+        return audiences is None or (context.audience or DEFAULT_AUDIENCE) in audiences
+
+    def _sections(self, topic: str) -> tuple[str, ...]:
+        return self._pack.topics[topic].sections if topic in self._pack.topics else ()
+
+    def _followup(self, result: NluResult, context: Context) -> str | None:
         """A short message right after an answer, read in the light of that answer's topic."""
-        if context.last_topic is None or not candidates:
+        if context.last_topic is None or len(result.text) > self._settings.followup_max_chars:
             return None
-        if len(result.text) > self._settings.followup_max_chars:
+        heard = [r.name for r in result.ranking if r.name in self._pack.topics]
+        if not heard and result.intent in self._pack.topics:
+            heard = [result.intent]
+        if not heard:
             return None
-        mapping = self._pack.followups.get(context.last_topic, {})
-        return mapping.get(candidates[0].topic)
+        return self._pack.followups.get(context.last_topic, {}).get(heard[0])
 
-    def _is_unsure(self, result: NluResult, candidates: list[Candidate]) -> bool:
+    def _is_unsure(self, result: NluResult) -> bool:
         if result.confidence < self._settings.confidence_threshold:
             return True
-        others = [c for c in candidates if c.topic != result.intent]
+        others = [
+            r for r in result.ranking if r.name in self._pack.topics and r.name != result.intent
+        ]
         return bool(others) and result.confidence - others[0].confidence < (
             self._settings.ambiguity_margin
         )
@@ -232,10 +300,8 @@ class Dialogue:
         )
 
     def _clarify(self, candidates: list[Candidate], result: NluResult) -> Reply:
-        rows = tuple(
-            (Button(self._pack.topics[c.topic].label, TOPIC_PREFIX + c.topic),) for c in candidates
-        )
-        rows += ((Button("都不是", NONE_OF_THESE),),)
+        rows = tuple((self._candidate_button(c.topic),) for c in candidates)
+        rows += ((Button("都不是", NONE_OF_THESE), Button("菜单", MENU)),)
         return Reply(
             text=self._render("messages/clarify.j2"),
             buttons=rows,
@@ -243,12 +309,30 @@ class Dialogue:
             confidence=result.confidence,
             answered=False,
             kind="clarify",
+            candidates=tuple(candidates),
         )
 
-    def _decline(self, kind: str, confidence: float, intent: str | None = None) -> Reply:
+    def _candidate_button(self, topic: str) -> Button:
+        if topic in self._pack.topics:
+            return Button(self._pack.topics[topic].label, TOPIC_PREFIX + topic)
+        return Button(self._pack.cues.decline_labels[topic], DECLINE_PREFIX + topic)
+
+    def _vague(self, result: NluResult | None) -> Reply:
+        """Nothing to go on: the topic menu rather than weak guesses."""
+        return Reply(
+            text=self._render("messages/vague.j2"),
+            buttons=self._menu_buttons(),
+            intent=result.intent if result else None,
+            confidence=result.confidence if result else None,
+            answered=False,
+            kind="menu",
+        )
+
+    def _decline(self, kind: str, confidence: float) -> Reply:
         return Reply(
             text=self._render(f"declines/{kind}.j2"),
-            intent=intent or kind,
+            buttons=self._menu_buttons(),
+            intent=kind,
             confidence=confidence,
             answered=False,
             kind="decline",
@@ -262,8 +346,12 @@ class Dialogue:
             kind="degraded",
         )
 
-    def _message(self, name: str, kind: str = "message") -> Reply:
-        return Reply(text=self._render(f"messages/{name}.j2"), kind=kind)
+    def _message(self, name: str, kind: str = "message", **extra: object) -> Reply:
+        return Reply(
+            text=self._render(f"messages/{name}.j2", **extra),
+            buttons=self._menu_buttons(),
+            kind=kind,
+        )
 
     def _menu_buttons(self) -> tuple[tuple[Button, ...], ...]:
         buttons = [Button(self._pack.topics[t].label, TOPIC_PREFIX + t) for t in self._pack.menu]
@@ -282,11 +370,36 @@ def _entity_values(results: Sequence[NluResult], entity: str) -> list[str]:
     return list(dict.fromkeys(e.value for r in results for e in r.entities if e.entity == entity))
 
 
-_QUESTION_END = re.compile(r"[?？;；。!！\n]+")
+def _traditional(reply: Reply) -> Reply:
+    return replace(
+        reply,
+        text=to_traditional(reply.text),
+        buttons=tuple(
+            tuple(replace(b, label=to_traditional(b.label)) for b in row) for row in reply.buttons
+        ),
+    )
+
+
+_QUESTION_END = re.compile(r"[?？;；。!！\n]+|还想问|还有就是|另外|然后")
+_CLAUSE_END = re.compile(r"[,，、]+")
+# A clause that asks something; other clauses are background to the next one.
+_ASKS = re.compile(
+    r"吗|呢|么|多少|怎么|怎样|如何|几|哪|是否|能否|可否|什么|啥|谁|算不算|有没有|能不能"
+)
 
 
 def split_questions(text: str, limit: int) -> list[str]:
-    """Split a message into its questions (at most `limit`); fragments under 4 characters
-    ("好的。") are not questions of their own."""
-    segments = [s.strip() for s in _QUESTION_END.split(text)]
-    return [s for s in segments if len(s) >= 4][:limit]
+    """Split a message into its questions (at most `limit`). Commas split only between
+    clauses that each ask something ("学徒制补多少，要什么证书"); fragments under 4
+    characters ("好的。") are not questions of their own."""
+    questions: list[str] = []
+    for sentence in _QUESTION_END.split(text):
+        pending = ""
+        for clause in _CLAUSE_END.split(sentence):
+            pending = f"{pending}，{clause}" if pending else clause
+            if _ASKS.search(clause):
+                questions.append(pending.strip())
+                pending = ""
+        if pending.strip():
+            questions.append(pending.strip())
+    return [q for q in questions if len(q) >= 4][:limit]

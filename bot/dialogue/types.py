@@ -15,6 +15,15 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A topic (or a decline kind) offered by a clarification, best first."""
+
+    topic: str
+    sections: tuple[str, ...]
+    score: float
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str  # Telegram HTML
     buttons: tuple[tuple[Button, ...], ...] = ()
@@ -22,7 +31,10 @@ class Reply:
     intent: str | None = None
     confidence: float | None = None
     answered: bool = False
-    kind: str = "message"  # answer | clarify | decline | degraded | smalltalk | message
+    # answer | clarify | menu | decline | degraded | smalltalk | check | message
+    kind: str = "message"
+    # For a clarification: the topics offered, in button order.
+    candidates: tuple[Candidate, ...] = ()
 
 
 @dataclass
@@ -30,5 +42,7 @@ class Context:
     """A user's short-term conversation state, kept per chat by the channel."""
 
     last_topic: str | None = None
+    # Who is asking (worker, enterprise, department, institution), once a message says so.
+    audience: str | None = None
     # The self-check in progress, if any (bot.eligibility.conversation.CheckState).
     check: CheckState | None = None

@@ -57,14 +57,17 @@ async def test_low_confidence_asks_did_you_mean(dialogue: Dialogue, fake: FakeNl
     assert reply.kind == "clarify" and not reply.answered
     assert "您是不是想问" in reply.text
     data = [b.data for row in reply.buttons for b in row]
-    # In-scope candidates only (greet is not a topic), best first, plus "都不是".
+    # In-scope candidates only (greet is not a topic), best first; fraud at 0.1 is under
+    # the floor; then "都不是" and the menu.
     assert data == [
         TOPIC_PREFIX + "subsidy_amount",
         TOPIC_PREFIX + "service_claim",
-        TOPIC_PREFIX + "fraud",
         NONE_OF_THESE,
+        MENU,
     ]
     assert reply.buttons[-1][0].label == "都不是"
+    assert [c.topic for c in reply.candidates] == ["subsidy_amount", "service_claim"]
+    assert reply.candidates[0].sections == ("三(一)", "六(二)")
 
 
 async def test_close_second_intent_asks_did_you_mean(dialogue: Dialogue, fake: FakeNlu):
@@ -94,7 +97,6 @@ async def test_out_of_scope_is_declined_with_pointer(dialogue: Dialogue, fake: F
         ("oos_unemployment_insurance", "失业保险"),
         ("oos_other_program", "4050"),
         ("oos_case_status", "进度"),
-        ("oos_abuse", "12333"),
     ],
 )
 async def test_each_out_of_scope_kind_has_its_own_pointer(
@@ -213,7 +215,7 @@ async def test_long_message_is_not_treated_as_followup(dialogue: Dialogue, fake:
 
 async def test_personal_numbers_get_a_warning_and_the_answer(dialogue: Dialogue, fake: FakeNlu):
     q = "我手机13812345678，学徒补多少"
-    fake.answers["我手机***********,学徒补多少"] = result(q, ("apprentice_employee", 0.95))
+    fake.answers["我手机,学徒补多少"] = result(q, ("apprentice_employee", 0.95))
     reply = await dialogue.handle_text(q, Context())
     assert "不要在这里发送身份证号" in reply.text and "13812345678" not in reply.text
     assert reply.answered and "4000" in reply.text
@@ -255,3 +257,85 @@ def test_split_questions_keeps_real_questions_only():
         "五六七八",
         "九十百千",
     ]
+
+
+# ---- real questions: no dead ends, careful declines, who is asking ---------------------------
+
+
+async def test_abuse_decline_needs_abusive_words(dialogue: Dialogue, fake: FakeNlu):
+    fake.answers["去哪儿申请"] = result("去哪儿申请", ("oos_abuse", 0.7), ("service_claim", 0.2))
+    reply = await dialogue.handle_text("去哪儿申请", Context())
+    assert reply.kind != "decline" and "抱歉没能帮上忙" not in reply.text
+    assert reply.buttons
+    rude = await dialogue.handle_text("你们就是一群废物", Context())
+    assert rude.kind == "decline" and rude.intent == "oos_abuse" and rude.buttons
+
+
+async def test_decline_with_a_policy_cue_needs_high_confidence(dialogue: Dialogue, fake: FakeNlu):
+    q = "我是建档立卡贫困户家里的"
+    fake.answers[q] = result(q, ("oos_case_status", 0.6), ("key_groups", 0.35))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "clarify"
+    # The decline stays one tap away, next to the topic.
+    assert {c.topic for c in reply.candidates} >= {"oos_case_status", "key_groups"}
+    data = [b.data for row in reply.buttons for b in row]
+    assert "d:oos_case_status" in data
+    declined = dialogue.handle_button("d:oos_case_status", Context())
+    assert declined.kind == "decline" and "12333" in declined.text
+    q2 = "养老金什么时候涨"
+    fake.answers[q2] = result(q2, ("oos_pension", 0.71))
+    assert (await dialogue.handle_text(q2, Context())).kind == "decline"
+
+
+async def test_every_reply_that_is_not_an_answer_has_buttons(dialogue: Dialogue, fake: FakeNlu):
+    fake.answers["嗯"] = result("嗯", ("nlu_fallback", 0.3))
+    vague = await dialogue.handle_text("嗯", Context())
+    assert vague.kind == "menu" and vague.buttons and not vague.answered
+    declined = await dialogue.handle_text("今天天气怎么样", Context())
+    assert declined.kind == "decline" and declined.buttons
+    for reply in (
+        dialogue.handle_button(NONE_OF_THESE, Context()),
+        dialogue.handle_button("t:no_such_topic", Context()),
+        dialogue.message("non_text"),
+    ):
+        assert any(b.data == TOPIC_PREFIX + "subsidy_amount" for row in reply.buttons for b in row)
+
+
+async def test_department_topics_are_offered_only_to_departments(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    for q in ("那个表", "我们局那个表"):
+        fake.answers[q] = result(
+            q, ("monthly_report", 0.4), ("service_claim", 0.3), ("subsidy_amount", 0.2)
+        )
+    worker = await dialogue.handle_text("那个表", Context())
+    assert "monthly_report" not in [c.topic for c in worker.candidates]
+    context = Context()
+    department = await dialogue.handle_text("我们局那个表", context)
+    assert department.candidates[0].topic == "monthly_report"
+    assert context.audience == "department"
+
+
+async def test_traditional_question_gets_traditional_reply(dialogue: Dialogue, fake: FakeNlu):
+    fake.answers["外地戶口能領補貼嗎"] = result("q", ("social_training_eligibility", 0.95))
+    reply = await dialogue.handle_text("外地戶口能領補貼嗎", Context())
+    assert reply.answered and "戶籍" in reply.text and "户籍" not in reply.text
+    labels = [b.label for row in reply.buttons for b in row]
+    simplified = await dialogue.handle_text("今天天气怎么样", Context())
+    assert "范围" in simplified.text
+    assert all(label == label for label in labels)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("学徒制补多少，要什么证书", ["学徒制补多少", "要什么证书"]),
+        ("我是外地户口，能领补贴吗", ["我是外地户口，能领补贴吗"]),
+        ("一年能补几次然后补多少钱", ["一年能补几次", "补多少钱"]),
+        ("学徒补多少？还想问生活费补贴谁能领", ["学徒补多少", "生活费补贴谁能领"]),
+    ],
+)
+def test_split_questions(text: str, expected: list[str]):
+    from bot.dialogue.core import split_questions
+
+    assert split_questions(text, 3) == expected
