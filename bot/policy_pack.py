@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from bot.dialogue.certificates import CertificateBook, load_certificates
 from bot.dialogue.cues import Cues, load_cues
 
 
@@ -79,6 +80,7 @@ class PolicyPack:
     # topic → the audiences a clarification may offer it to (absent: everyone)
     audiences: dict[str, tuple[str, ...]]
     cues: Cues
+    certificates: CertificateBook
 
     def parameter_values(self, on: date) -> dict[str, Any]:
         """Parameters in force on a date as a nested dict, e.g. p.apprentice_employee.x."""
@@ -146,4 +148,5 @@ def load_policy_pack(directory: Path) -> PolicyPack:
         followups={k: dict(v) for k, v in (topics_raw.get("followups") or {}).items()},
         audiences={k: tuple(v) for k, v in (topics_raw.get("audiences") or {}).items()},
         cues=load_cues(directory),
+        certificates=load_certificates(directory),
     )

@@ -51,6 +51,11 @@ class Renderer:
         context = self.base_context(today) | extra
         return self._env.get_template(template).render(context).strip()
 
+    def render_source(self, source: str, today: date, **extra: Any) -> str:
+        """A template kept in a policy data file (e.g. a certificate's note)."""
+        context = self.base_context(today) | extra
+        return self._env.from_string(source).render(context).strip()
+
     def names(self, folder: str) -> list[str]:
         return sorted(
             n for n in self._env.list_templates(extensions=["j2"]) if n.startswith(f"{folder}/")

@@ -29,6 +29,18 @@ log = logging.getLogger(__name__)
 
 FALLBACK_INTENT = "nlu_fallback"
 ABUSE_INTENT = "oos_abuse"
+# Intents whose answer depends on which certificate is named.
+CERTIFICATE_INTENTS = frozenset(
+    {
+        "social_training_certificates",
+        "social_training_eligibility",
+        "subsidy_amount",
+        "special_operations",
+        "entrepreneurship_training",
+        FALLBACK_INTENT,
+    }
+)
+_ASKS_AMOUNT = re.compile(r"多少|几块|几千|几百|金额|标准|补多|给多")
 # Reply kinds recorded for the bureau's unanswered-questions report.
 MISS_KINDS = frozenset({"decline", "clarify", "menu", "degraded"})
 # A masked personal number says nothing about the question.
@@ -185,6 +197,13 @@ class Dialogue:
         if intent in self._pack.smalltalk and not cues.has_policy_cue(text):
             reply = self._message(intent, kind="smalltalk")
             return replace(reply, intent=intent, confidence=result.confidence, answered=True)
+        mention = self._pack.certificates.find(text)
+        if mention is not None and (intent in CERTIFICATE_INTENTS or self._is_unsure(result)):
+            # The certificate named decides the clause: 中级焊工 三(一), 焊工操作证 三(四).
+            kind = mention.kind
+            topic = kind.amount_topic if _ASKS_AMOUNT.search(text) else kind.topic
+            note = self._renderer.render_source(kind.note, self._today(), name=mention.name)
+            return self._answer([topic], context, result.confidence, [result], note=note)
         followup = self._followup(result, context)
         if followup is not None:
             return self._answer([followup], context, result.confidence, [result])
@@ -277,10 +296,14 @@ class Dialogue:
         context: Context,
         confidence: float,
         results: Sequence[NluResult] = (),
+        note: str | None = None,
     ) -> Reply:
-        """The answers for one or more topics, then notes, then one citation footer."""
+        """The answers for one or more topics, then notes, then one citation footer. `note`
+        (the person's own case, e.g. their certificate) comes first."""
         context.last_topic = topic_ids[-1]
         parts = [self._render(f"answers/{topic_id}.j2") for topic_id in topic_ids]
+        if note:
+            parts.insert(0, f"💡 {note}")  # rendered with autoescape
         cities = _entity_values(results, "city")
         if cities:
             # Asked with another city's name: this plan's rule, and a note that theirs differ.
