@@ -11,6 +11,7 @@ import yaml
 
 from bot.dialogue.certificates import CertificateBook, load_certificates
 from bot.dialogue.cues import Cues, load_cues
+from bot.dialogue.groups import Groups, load_groups
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class PolicyPack:
     audiences: dict[str, tuple[str, ...]]
     cues: Cues
     certificates: CertificateBook
+    groups: Groups
 
     def parameter_values(self, on: date) -> dict[str, Any]:
         """Parameters in force on a date as a nested dict, e.g. p.apprentice_employee.x."""
@@ -149,4 +151,5 @@ def load_policy_pack(directory: Path) -> PolicyPack:
         audiences={k: tuple(v) for k, v in (topics_raw.get("audiences") or {}).items()},
         cues=load_cues(directory),
         certificates=load_certificates(directory),
+        groups=load_groups(directory),
     )

@@ -13,6 +13,7 @@ from typing import Protocol
 from bot.config import DialogueSettings
 from bot.dialogue.check_flow import CheckFlow
 from bot.dialogue.cues import DEFAULT_AUDIENCE
+from bot.dialogue.groups import Group
 from bot.dialogue.payloads import DECLINE_PREFIX, MENU, NONE_OF_THESE, TOPIC_PREFIX
 from bot.dialogue.ranker import TopicRanker
 from bot.dialogue.types import Button, Candidate, Context, Reply
@@ -37,6 +38,17 @@ CERTIFICATE_INTENTS = frozenset(
         "subsidy_amount",
         "special_operations",
         "entrepreneurship_training",
+        FALLBACK_INTENT,
+    }
+)
+# Intents a message naming a group ("我是退役军人…") gets the group's clauses for.
+GROUP_INTENTS = frozenset(
+    {
+        "key_groups",
+        "training_categories",
+        "social_training_eligibility",
+        "oos_case_status",
+        "out_of_scope",
         FALLBACK_INTENT,
     }
 )
@@ -185,6 +197,9 @@ class Dialogue:
             intent = FALLBACK_INTENT
         if intent in self._pack.out_of_scope and self._decline_is_sure(result):
             return self._decline(intent, result.confidence)
+        group = self._pack.groups.find(text)
+        if group is not None and (intent in GROUP_INTENTS or self._is_unsure(result)):
+            return self._group_answer(group, context, result)
         if intent in self._pack.flows and self._check_flow is not None:
             prefill = prefill_from_entities(
                 [(e.entity, e.value) for e in result.entities], self._check_flow.fact_schema
@@ -318,6 +333,30 @@ class Dialogue:
             sections=sections,
             intent=topic_ids[0],
             confidence=confidence,
+            answered=True,
+            kind="answer",
+        )
+
+    def _group_answer(self, group: Group, context: Context, result: NluResult) -> Reply:
+        """The clauses that speak of the person's group, then the self-check one tap away."""
+        context.last_topic = None
+        sections = group.sections
+        cited = [self._pack.sections[s] for s in sections]
+        text = "\n\n".join(
+            [
+                self._render("messages/group.j2", group=group),
+                self._render("messages/citation.j2", cited=cited),
+            ]
+        )
+        buttons: tuple[tuple[Button, ...], ...] = ((Button("菜单", MENU),),)
+        if self._check_flow is not None:
+            buttons = ((Button("🧾 自查能领哪些补贴", CHECK_START), Button("菜单", MENU)),)
+        return Reply(
+            text=text,
+            buttons=buttons,
+            sections=sections,
+            intent=result.intent,
+            confidence=result.confidence,
             answered=True,
             kind="answer",
         )

@@ -272,7 +272,7 @@ async def test_abuse_decline_needs_abusive_words(dialogue: Dialogue, fake: FakeN
 
 
 async def test_decline_with_a_policy_cue_needs_high_confidence(dialogue: Dialogue, fake: FakeNlu):
-    q = "我是建档立卡贫困户家里的"
+    q = "培训补贴的事到哪一步了"
     fake.answers[q] = result(q, ("oos_case_status", 0.6), ("key_groups", 0.35))
     reply = await dialogue.handle_text(q, Context())
     assert reply.kind == "clarify"
@@ -339,3 +339,21 @@ def test_split_questions(text: str, expected: list[str]):
     from bot.dialogue.core import split_questions
 
     assert split_questions(text, 3) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "group_says", "sections"),
+    [
+        ("我是建档立卡贫困户家里的", "oos_case_status", "建档立卡", {"三(七)", "四(二)"}),
+        ("残疾人能享受什么", "key_groups", "就业困难人员", {"二(一)", "三(七)"}),
+        ("我是农村出来打工的 算不算", "nlu_fallback", "外地户口", {"二(一)", "三(一)"}),
+    ],
+)
+async def test_a_named_group_gets_the_clauses_for_it(
+    dialogue: Dialogue, fake: FakeNlu, text: str, intent: str, group_says: str, sections: set
+):
+    fake.answers[text] = result(text, (intent, 0.6))
+    reply = await dialogue.handle_text(text, Context())
+    assert reply.kind == "answer" and reply.answered
+    assert group_says in reply.text and sections <= set(reply.sections)
+    assert all(s in reply.text for s in sections)

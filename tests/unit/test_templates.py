@@ -22,6 +22,7 @@ EXTRA = {
     },
     "messages/welcome.j2": lambda pack: {"name": "<小王 & 朋友>"},
     "messages/too_long.j2": lambda pack: {"limit": 300},
+    "messages/group.j2": lambda pack: {"group": pack.groups.groups[0]},
     "messages/other_city.j2": lambda pack: {"cities": ["杭州", "<苏州>"]},
     "messages/check_question.j2": lambda pack: {"question": _QUESTIONS[0], "number": 1},
     "messages/check_why.j2": lambda pack: {"question": _QUESTIONS[-1]},
