@@ -195,11 +195,11 @@ class Dialogue:
         if intent == ABUSE_INTENT:
             # The classifier alone never makes a reply the abuse decline.
             intent = FALLBACK_INTENT
+        group = self._pack.groups.find(text)
+        if group is not None and self._asks_about_group(result):
+            return self._group_answer(group, context, result)
         if intent in self._pack.out_of_scope and self._decline_is_sure(result):
             return self._decline(intent, result.confidence)
-        group = self._pack.groups.find(text)
-        if group is not None and (intent in GROUP_INTENTS or self._is_unsure(result)):
-            return self._group_answer(group, context, result)
         if intent in self._pack.flows and self._check_flow is not None:
             prefill = prefill_from_entities(
                 [(e.entity, e.value) for e in result.entities], self._check_flow.fact_schema
@@ -230,6 +230,17 @@ class Dialogue:
         if candidates:
             return self._clarify(candidates, result)
         return self._vague(result)
+
+    def _asks_about_group(self, result: NluResult) -> bool:
+        """"我是退役军人，能享受什么": a group named in a general question about the plan,
+        not a question about another programme's benefit."""
+        if self._pack.cues.names_other_benefit(result.text):
+            return False
+        if result.intent in GROUP_INTENTS:
+            return result.confidence < self._settings.decline_confidence_with_cue or (
+                result.intent in self._pack.topics
+            )
+        return self._is_unsure(result) and self._pack.cues.has_policy_cue(result.text)
 
     def _decline_is_sure(self, result: NluResult) -> bool:
         """A decline needs confidence, and more of it when the message names the policy."""
