@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -66,8 +68,13 @@ class SchedulerSettings:
     tip_day: str = "mon"
     tip_time: str = "10:00"
     tip_channel_id: int | None = None
+    tip_keep_after_plan: bool = False
     standby_poll_seconds: float = 2.0
     embedded: bool = True
+    # The operator's extension or replacement of the departments' duties (None: the plan's).
+    duties_from: date | None = None
+    duties_until: date | None = None
+    duties_basis: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,20 @@ class Settings:
     metrics_listen: str = "127.0.0.1"
     metrics_port: int = 0
     database_url: str | None = field(default=None, repr=False)
+
+
+def _duties(raw: dict[str, Any]) -> dict[str, Any]:
+    """scheduler.duties: dates need the legal basis that sets them, and `from` an `until`."""
+    start, until = raw.get("from"), raw.get("until")
+    basis = str(raw["basis"]).strip() if raw.get("basis") else None
+    for name, value in (("from", start), ("until", until)):
+        if value is not None and not isinstance(value, date):
+            raise ValueError(f"scheduler.duties.{name}: expected a date YYYY-MM-DD, got {value!r}")
+    if (start or until) and not basis:
+        raise ValueError("scheduler.duties: give the basis (the document) for the new dates")
+    if start and not until:
+        raise ValueError("scheduler.duties: a replacement schedule (from) needs an until date")
+    return {"duties_from": start, "duties_until": until, "duties_basis": basis}
 
 
 def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -> Settings:
@@ -159,9 +180,11 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             tip_day=str((scheduler.get("weekly_tip") or {}).get("day", "mon")),
             tip_time=str((scheduler.get("weekly_tip") or {}).get("time", "10:00")),
             tip_channel_id=(scheduler.get("weekly_tip") or {}).get("channel_id"),
+            tip_keep_after_plan=bool((scheduler.get("weekly_tip") or {}).get("keep_after_plan")),
             standby_poll_seconds=float(scheduler.get("standby_poll_seconds", 2)),
             embedded=env.get("SCHEDULER_EMBEDDED", "1" if scheduler.get("embedded", True) else "0")
             not in {"0", "false", "no"},
+            **_duties(scheduler.get("duties") or {}),
         ),
         departments={str(k): str(v) for k, v in (raw.get("departments") or {}).items()},
         metrics_listen=str((raw.get("observability") or {}).get("listen", "127.0.0.1")),

@@ -26,13 +26,30 @@ class Plan:
     id: str
     title: str
     short_title: str
-    start: date
+    first_year: int  # the title's period (2019—2021年); the plan gives no start date
     end: date
     hotline: str
     bureau: str
+    # 附则: 自发文之日起实施. The issue date is operator data; None while unknown.
+    issued: date | None = None
 
-    def in_force(self, on: date) -> bool:
-        return self.start <= on <= self.end
+    @property
+    def first_day(self) -> date:
+        """The first day of the titled period: dates the plan's figures, never its validity."""
+        return date(self.first_year, 1, 1)
+
+    def ended(self, on: date) -> bool:
+        return on > self.end
+
+    def started(self, on: date) -> bool | None:
+        """Issued by then? None in the first year while the issue date is unknown."""
+        if self.issued is not None:
+            return on >= self.issued
+        return None if on.year == self.first_year else on.year > self.first_year
+
+    def in_force(self, on: date) -> bool | None:
+        """True, False, or None (in the first year while the issue date is unknown)."""
+        return False if self.ended(on) else self.started(on)
 
 
 @dataclass(frozen=True)
@@ -120,18 +137,30 @@ def _parameters(tree: dict[str, Any], prefix: str = "") -> dict[str, Parameter]:
     return found
 
 
+def load_operator_data(directory: Path) -> dict[str, Any]:
+    """Figures the plan leaves to local publication (the minimum living standard, the plan's
+    issue date). Every *.yml in the folder is merged; none present means none are known."""
+    data: dict[str, Any] = {}
+    if directory.is_dir():
+        for file in sorted(directory.glob("*.yml")):
+            data.update(_load(file))
+    return data
+
+
 def load_policy_pack(directory: Path) -> PolicyPack:
     plan_raw = _load(directory / "plan.yml")
+    issued = load_operator_data(directory / "operator").get("plan_issued_on")
     sections_raw = _load(directory / "sections.yml")
     topics_raw = _load(directory / "topics.yml")
     plan = Plan(
         id=plan_raw["id"],
         title=plan_raw["title"],
         short_title=plan_raw["short_title"],
-        start=plan_raw["period"]["start"],
+        first_year=int(plan_raw["period"]["first_year"]),
         end=plan_raw["period"]["end"],
         hotline=str(plan_raw["contacts"]["hotline"]),
         bureau=plan_raw["contacts"]["bureau"],
+        issued=issued if isinstance(issued, date) else None,
     )
     sections = {s["id"]: Section(s["id"], s["title"], s["text"]) for s in sections_raw["sections"]}
     topics = {

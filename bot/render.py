@@ -38,11 +38,15 @@ class Renderer:
 
     def base_context(self, today: date) -> dict[str, Any]:
         plan = self._pack.plan
+        ended = plan.ended(today)
         return {
             "plan": plan,
             # Figures are the plan's own, as they stood during its period.
-            "p": self._pack.parameter_values(min(today, plan.end)),
+            "p": self._pack.parameter_values(max(plan.first_day, min(today, plan.end))),
             "in_force": plan.in_force(today),
+            # After the plan's end answers speak of it in the past: "方案规定：…".
+            "ended": ended,
+            "said": "方案规定：" if ended else "",
             "catalogue_note": None,
             "dibao_note": None,
         }

@@ -1,7 +1,8 @@
 """The departments' dates (六(一), 六(二)): what the daily 09:00 job puts in the outbox.
 
-Every message key names its period and day, so running the job twice (or after a restart)
-enqueues nothing new."""
+The duties end with the plan unless an operator extends them (DutyTerm); after the last one
+the admins are told once. Every message key names its period and day, so running the job
+twice (or after a restart) enqueues nothing new."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ from bot.render import Renderer
 from scheduler.calendar import WorkCalendar
 from scheduler.departments import Departments
 from scheduler.outbox import Outgoing
-from scheduler.reporting import TZ, Period, ReportSchedule, overdue_day, period_for, reminder_days
+from scheduler.reporting import (
+    TZ,
+    DutyTerm,
+    Period,
+    ReportSchedule,
+    overdue_day,
+    period_for,
+    reminder_days,
+)
 
 ACK_PREFIX = "r:"  # r:<period key> is the "已报送" button
 
@@ -26,6 +35,8 @@ class Duties:
     schedule: ReportSchedule
     renderer: Renderer
     admins: frozenset[int]
+    term: DutyTerm
+    tips_stop: bool = True  # the weekly tips stop with the plan (said in the admins' notice)
 
     def due_messages(self, now: datetime) -> list[Outgoing]:
         local = now.astimezone(TZ)
@@ -36,8 +47,32 @@ class Duties:
         messages += self._monthly_reminders(today)
         messages += self._overdue(today)
         messages += self._yearly(today)
+        if self.ended(today):
+            return messages + self._ended_notice(today)
         messages += self._calendar_notice(today)
         return messages
+
+    def ended(self, today: date) -> bool:
+        """Past the last duty: the last monthly report's overdue day and the last year-end."""
+        last_day = overdue_day(self.term.last_period(self.schedule), self.calendar)
+        year = self.term.last_day.year
+        if self.term.covers(date(year, 12, 1)):
+            last_day = max(last_day, self._first_working_day_from(date(year, 12, 15)))
+        return today > last_day
+
+    def _ended_notice(self, today: date) -> list[Outgoing]:
+        last = self.term.last_period(self.schedule)
+        text = self._render(
+            "duties_ended",
+            today,
+            last_due=last.due,
+            last_covers=last.covers,
+            last_year=self.term.last_day.year,
+            basis=self.term.basis_for(last.covered),
+            tips_stop=self.tips_stop,
+        )
+        key = f"duties-ended:{last.key}"
+        return [Outgoing(key, admin, text) for admin in self.admins]
 
     def _render(self, template: str, today: date, **extra: object) -> str:
         return self.renderer.render(f"scheduled/{template}.j2", today, **extra)
@@ -66,12 +101,17 @@ class Duties:
 
     def _monthly_reminders(self, today: date) -> list[Outgoing]:
         period = period_for(today, self.schedule)
+        if not self.term.covers(period.covered):
+            return []
         if today not in reminder_days(period, self.calendar, self.schedule):
             return []
         return self.reminders_for(period, f"report:{period.key}:{today.isoformat()}", today)
 
     def reminders_for(self, period: Period, key: str, today: date | None = None) -> list[Outgoing]:
-        """The report reminder for every contact of a department that has not reported."""
+        """The report reminder for every contact of a department that has not reported;
+        none for a period no duty covers."""
+        if not self.term.covers(period.covered):
+            return []
         return self._to_contacts(
             self.departments.overdue(period.key),
             key,
@@ -80,11 +120,14 @@ class Duties:
             self._ack_button(period),
             due=period.due,
             covers=period.covers,
+            basis=self.term.basis_for(period.covered),
         )
 
     def _overdue(self, today: date) -> list[Outgoing]:
         period = Period(date(today.year, today.month, self.schedule.due_day))
         if period.due > today or overdue_day(period, self.calendar) != today:
+            return []
+        if not self.term.covers(period.covered):
             return []
         late = self.departments.overdue(period.key)
         names = [self.departments.names[d] for d in late]
@@ -100,19 +143,27 @@ class Duties:
             self._ack_button(period),
             due=period.due,
             covers=period.covers,
+            basis=self.term.basis_for(period.covered),
         )
 
     def _yearly(self, today: date) -> list[Outgoing]:
+        """The year-end report (六(一)) and the start-of-year plan (六(二)), each in a year
+        its duty covers (its December, its January)."""
         everyone = list(self.departments.names)
+        december, january = date(today.year, 12, 1), date(today.year, 1, 1)
         if today == self._first_working_day_from(date(today.year, 12, 15)):
-            return self._to_contacts(
-                everyone, f"yearend:{today.year}", "year_end", today, year=today.year
-            )
-        if today == self._first_working_day_from(date(today.year, 1, 1)):
-            return self._to_contacts(
-                everyone, f"plan:{today.year}", "start_of_year", today, year=today.year
-            )
-        return []
+            if not self.term.covers(december):
+                return []
+            key, template, basis = f"yearend:{today.year}", "year_end", december
+        elif today == self._first_working_day_from(january):
+            if not self.term.covers(january):
+                return []
+            key, template, basis = f"plan:{today.year}", "start_of_year", january
+        else:
+            return []
+        return self._to_contacts(
+            everyone, key, template, today, year=today.year, basis=self.term.basis_for(basis)
+        )
 
     def _first_working_day_from(self, day: date) -> date:
         return day if self.calendar.is_workday(day) else self.calendar.first_working_day_after(day)

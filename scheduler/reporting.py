@@ -31,9 +31,48 @@ class Period:
 
     @property
     def covers(self) -> str:  # the month being reported, "2020年9月"
+        return f"{self.covered.year}年{self.covered.month}月"
+
+    @property
+    def covered(self) -> date:  # the first day of the month being reported
         month = self.due.month - 1 or 12
         year = self.due.year if self.due.month > 1 else self.due.year - 1
-        return f"{year}年{month}月"
+        return date(year, month, 1)
+
+
+@dataclass(frozen=True)
+class DutyTerm:
+    """Which months and years the departments' duties cover, and the legal basis cited.
+
+    The duties belong to the plan (六(一), 六(二)) and end with it: the last monthly report
+    covers the plan's last month (due on the 1st after it), the last year-end report and
+    start-of-year plan are for its last year. An operator may extend them (`until`) or
+    replace them (`start` and `until`) under its own legal basis, which the reminders then
+    cite for the months and years past the plan (all of them, for a replacement)."""
+
+    plan_end: date
+    until: date | None = None  # the operator's last covered day; None: the plan's end
+    start: date | None = None  # the operator's first covered day (a replacement schedule)
+    basis: str | None = None  # the operator's legal basis
+
+    @property
+    def last_day(self) -> date:
+        return self.until or self.plan_end
+
+    def covers(self, day: date) -> bool:
+        """A duty for the month (or year) starting on `day` is due."""
+        return (self.start is None or day >= self.start) and day <= self.last_day
+
+    def basis_for(self, day: date) -> str | None:
+        """The operator's basis, or None: the plan itself is cited."""
+        if self.basis is None or (self.start is None and day <= self.plan_end):
+            return None
+        return self.basis
+
+    def last_period(self, schedule: ReportSchedule) -> Period:
+        """The last monthly report: the one covering the last covered month."""
+        year, month = self.last_day.year, self.last_day.month
+        return period_for(date(year + (month == 12), month % 12 + 1, 1), schedule)
 
 
 def period_for(day: date, schedule: ReportSchedule) -> Period:

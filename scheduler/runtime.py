@@ -26,7 +26,7 @@ from scheduler.duties import Duties
 from scheduler.leader import Leadership
 from scheduler.outbox import Outbox, Outgoing, now_utc
 from scheduler.reminders import ReminderInfo, Reminders
-from scheduler.reporting import ReportSchedule
+from scheduler.reporting import DutyTerm, ReportSchedule
 from scheduler.sender import Pacing, Sender
 from scheduler.subscriptions import Subscriptions
 from scheduler.telegram_transport import TelegramTransport
@@ -78,6 +78,10 @@ class SchedulerRuntime:
             ),
             self.renderer,
             self.settings.admins,
+            DutyTerm(
+                self.pack.plan.end, config.duties_until, config.duties_from, config.duties_basis
+            ),
+            tips_stop=not config.tip_keep_after_plan,
         )
         self.sender = Sender(
             self.outbox,
@@ -229,15 +233,20 @@ class SchedulerRuntime:
     # ---- publicity ----
 
     async def send_weekly_tip(self, now: datetime | None = None) -> int:
-        """This week's tip, drawn in turn from the policy pack's topics."""
+        """This week's tip, drawn in turn from the policy pack's topics. The tips publicise
+        the plan: they stop when it ends, unless the operator keeps them (each then says
+        plainly that the plan has ended)."""
         now = now or now_utc()
-        year, week, _ = now.astimezone(ZoneInfo(self.settings.scheduler.timezone)).isocalendar()
+        local = now.astimezone(ZoneInfo(self.settings.scheduler.timezone))
+        if self.pack.plan.ended(local.date()) and not self.settings.scheduler.tip_keep_after_plan:
+            return 0
+        year, week, _ = local.isocalendar()
         topics = list(self.pack.topics.values())
         topic = topics[(now.date() - TIP_EPOCH).days // 7 % len(topics)]
         text = self.renderer.render(
             "scheduled/weekly_tip.j2",
-            date.today(),
-            body=self.renderer.render(f"answers/{topic.id}.j2", date.today()),
+            local.date(),
+            body=self.renderer.render(f"answers/{topic.id}.j2", local.date()),
             sections=topic.sections,
             topic_name=self.settings.scheduler.topics["publicity"],
         )

@@ -362,6 +362,9 @@ async def on_remind_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """Send the next report's reminder to every department that has not reported, now."""
     runtime = _runtime(context)
     period = _next_period(runtime)
+    if not runtime.duties.term.covers(period.covered):  # the plan (or the operator's term) ended
+        await _say(update, _render(context, "remind_now_ended", covers=period.covers))
+        return
     stamp = update.effective_message.date.strftime("%Y%m%d%H%M%S")
     messages = runtime.duties.reminders_for(period, f"report:{period.key}:manual-{stamp}")
     count = await asyncio.to_thread(runtime.enqueue, messages)

@@ -96,7 +96,10 @@ class CheckFlow:
         buttons: tuple[tuple[Button, ...], ...] = (
             (Button("重新自查", START), Button("常见话题", MENU)),
         )
-        if self._offer_reminder and any(v.status != "not_eligible" for v in result.verdicts):
+        # A claim reminder only while the plan is in force: after it, a claim must first be
+        # confirmed with 12333 or the bureau, and a reminder to claim would mislead.
+        claimable = any(v.status != "not_eligible" for v in result.verdicts)
+        if self._offer_reminder and claimable and not result.plan_ended:
             buttons = ((Button("⏰ 提醒我申领", REMIND_CLAIM),), *buttons)
         reply = self._reply(
             "messages/check_result.j2",

@@ -96,6 +96,10 @@ class SelfCheck:
     def step(self, state: CheckState, today: date) -> Step:
         """The next question the answers so far leave open, or the result."""
         result = self.checker.check_raw(state.facts, today) if "role" in state.facts else None
+        if result is not None and "as_of" in state.facts and result.after_plan:
+            # A training after the plan's end: nothing in it applies, so nothing more to ask.
+            state.current = None
+            return Step(state, result=result)
         missing = set(result.missing) if result else set()
         for index, question in enumerate(self.questions):
             if question.id in state.answered:

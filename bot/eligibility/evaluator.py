@@ -26,25 +26,38 @@ class Verdict:
     subsidy: str
     label: str
     status: str
-    amount_yuan: float | None
+    amount_yuan: float | None  # the figure the plan guarantees, or None
+    amount_basis: str | None  # exact | at_least | at_most, None with no figure
     sections: list[str]
     reasons: list[Reason]
     amount_note: str | None = None
     documents: list[str] = field(default_factory=list)
+    payee: str | None = None  # who is paid, when it is not the person asking
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    in_force: bool
+    """Rules as of `as_of` (the training's date); advice as of `today`."""
+
+    in_force: bool | None  # on as_of; None while the plan's issue date is unknown
     as_of: date
-    plan: dict[str, str]
+    today: date
+    plan_ended: bool  # today is after the plan's end: a claim must be confirmed first
+    plan: dict[str, Any]
     verdicts: list[Verdict]
     missing: list[str]
+
+    @property
+    def after_plan(self) -> bool:
+        """The training is dated after the plan's end: nothing in it applies."""
+        return self.as_of.isoformat() > self.plan["valid_until"]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "in_force": self.in_force,
             "as_of": self.as_of.isoformat(),
+            "today": self.today.isoformat(),
+            "plan_ended": self.plan_ended,
             "plan": self.plan,
             "verdicts": [asdict(v) for v in self.verdicts],
             "missing": self.missing,
@@ -57,18 +70,22 @@ class Evaluator:
         self._pack = pack
 
     def check(self, facts: dict[str, Any], today: date | None = None) -> CheckResult:
+        given_today = facts.get("today")
+        today = given_today if isinstance(given_today, date) else (today or date.today())
         as_of = facts.get("as_of")
-        as_of = as_of if isinstance(as_of, date) else (today or date.today())
+        as_of = as_of if isinstance(as_of, date) else today
         run = _Run(self._rules, self._pack, facts, as_of)
         verdicts = [run.verdict(s) for s in self._rules.subsidies.values() if run.bears_on(s)]
         plan = self._pack.plan
         return CheckResult(
             in_force=plan.in_force(as_of),
             as_of=as_of,
+            today=today,
+            plan_ended=plan.ended(today),
             plan={
                 "id": plan.id,
                 "title": plan.title,
-                "valid_from": plan.start.isoformat(),
+                "valid_from": plan.issued.isoformat() if plan.issued else None,
                 "valid_until": plan.end.isoformat(),
             },
             verdicts=verdicts,
@@ -91,7 +108,7 @@ class _Run:
         self.missing: set[str] = set()
         # Outside its period the plan's own figures still explain the verdicts.
         plan = pack.plan
-        self.params = pack.parameter_values(max(plan.start, min(as_of, plan.end)))
+        self.params = pack.parameter_values(max(plan.first_day, min(as_of, plan.end)))
 
     # ---- tests (three-valued: True, False, None = unknown) ----
 
@@ -103,6 +120,8 @@ class _Run:
         return spec
 
     def test(self, test: dict[str, Any], record_missing: bool = True) -> bool | None:
+        if "any" in test or "all" in test:
+            return self._combine(test, record_missing)
         if "present" in test:
             return lookup(self.facts, test["present"]) is not None
         if "absent" in test:
@@ -110,8 +129,10 @@ class _Run:
         if "within" in test:
             return self.pack.parameters[test["within"]].at(self.as_of) is not None
         if "requires" in test:
-            status = self.verdict(self.rules.subsidies[test["requires"]]).status
-            return {ELIGIBLE: True, CONDITIONAL: None}.get(status, False)
+            # Any listed subsidy that bears on these facts: the best of their verdicts.
+            wanted = [self.rules.subsidies[s] for s in test["requires"]]
+            statuses = {self.verdict(s).status for s in wanted if self.bears_on(s)}
+            return True if ELIGIBLE in statuses else None if CONDITIONAL in statuses else False
         path = test["fact"]
         value = lookup(self.facts, path)
         if not is_known(value):
@@ -132,7 +153,21 @@ class _Run:
             return value < self.value(test["less_than"])
         if "at_least" in test:
             return value >= self.value(test["at_least"])
+        if "at_most" in test:
+            return value <= self.value(test["at_most"])
         raise ValueError(f"unknown test {test}")
+
+    def _combine(self, test: dict[str, Any], record_missing: bool) -> bool | None:
+        """Three-valued or / and, left to right, stopping at the first deciding test (so a
+        worker's test is not asked of an enterprise: its facts are not missed)."""
+        deciding = "any" in test  # any: True decides; all: False decides
+        unknown = False
+        for item in test["any" if deciding else "all"]:
+            outcome = self.test(item, record_missing)
+            if outcome is deciding:
+                return deciding
+            unknown = unknown or outcome is None
+        return None if unknown else not deciding
 
     def bears_on(self, subsidy: Subsidy) -> bool:
         results = [self.test(t, record_missing=False) for t in subsidy.bears_on]
@@ -154,10 +189,10 @@ class _Run:
             documents += condition.documents
             if outcome is not True:
                 statuses.append(condition.fail if outcome is False else CONDITIONAL)
-        if not self.pack.plan.in_force(self.as_of):
-            period = self.rules.plan_period
-            reasons.insert(0, Reason(period["section"], period["unmet"], False))
-            statuses.append(NOT_ELIGIBLE)
+        period = self.period_reason()
+        if period is not None:
+            reasons.insert(0, period)
+            statuses.append(CONDITIONAL if period.pending else NOT_ELIGIBLE)
         status = (
             NOT_ELIGIBLE
             if NOT_ELIGIBLE in statuses
@@ -165,56 +200,87 @@ class _Run:
             if CONDITIONAL in statuses
             else ELIGIBLE
         )
-        amount, note = self.amount(subsidy, status)
+        amount, basis, note = self.amount(subsidy, status)
+        # What to bring is advice for a claim that may still be made: never for a ❌, nor
+        # for a training before the plan was issued (its own, older rules apply).
+        if status == NOT_ELIGIBLE or self.pack.plan.started(self.as_of) is False:
+            documents = []
         verdict = Verdict(
             subsidy=subsidy.id,
             label=subsidy.label,
             status=status,
             amount_yuan=amount,
+            amount_basis=basis,
             sections=list(subsidy.sections),
             reasons=reasons,
             amount_note=note,
             documents=list(dict.fromkeys(documents)),
+            payee=subsidy.payee,
         )
         self.done[subsidy.id] = verdict
         return verdict
 
+    def period_reason(self) -> Reason | None:
+        """附则: in force from the issue date to 2021-12-31. After it: ❌. Before the issue
+        date (or in its first year while that date is unknown): ❓, the transitional rule."""
+        plan, texts = self.pack.plan, self.rules.plan_period
+        if plan.ended(self.as_of):
+            return Reason(texts["section"], texts["ended"], False)
+        started = plan.started(self.as_of)
+        if started is True:
+            return None
+        text = texts["issue_unknown"] if started is None else texts["before_issue"]
+        return Reason(texts["section"], text, False, pending=True)
+
     # ---- amounts: only where the plan (or operator data) gives the figure ----
 
-    def amount(self, subsidy: Subsidy, status: str) -> tuple[float | None, str | None]:
+    def amount(
+        self, subsidy: Subsidy, status: str
+    ) -> tuple[float | None, str | None, str | None]:
+        """(figure, basis, note). The figure is what the plan guarantees: exact, a floor
+        (at_least) or a cap (at_most); None when the plan (or operator data) gives none."""
         spec = subsidy.amount
         if spec.get("catalogue"):
             note = self.rules.catalogue_note
             if "uplift_param" in spec:
                 rate = self.pack.parameters[spec["uplift_param"]].at(self.as_of)
                 if rate is not None:
-                    note = f"在同类职业（工种）补贴标准上最多上浮{rate * 100:g}%。{note}"
-            return None, note
+                    note = f"在同类职业（工种）补贴标准上适当上浮，最多{rate * 100:g}%。{note}"
+            return None, None, note
         if status != ELIGIBLE:
-            return None, spec.get("note") or spec.get("missing_note")
-        if "base" in spec:
-            return self.base_amount(spec), spec.get("note")
+            return None, None, spec.get("note") or spec.get("missing_note")
+        if "tiers" in spec:
+            return self.tiered_amount(spec)
         if "monthly_rate" in spec:
             months = self.min_of(spec["months"]["min_of"])
             rate = self.rules.operator.get(spec["monthly_rate"]["operator"])
             if months is None or rate is None:
-                return None, spec.get("missing_note")
-            return round(
-                months * float(rate), 2
-            ), f"{months:g}个月 × 每月{float(rate):g}元（当地低保标准）"
-        return None, spec.get("note")
+                return None, None, spec.get("missing_note")
+            note = f"{months:g}个月 × 每月{float(rate):g}元（当地低保标准）"
+            return round(months * float(rate), 2), "exact", note
+        return None, None, spec.get("note")
 
-    def base_amount(self, spec: dict[str, Any]) -> float | None:
-        base = spec["base"]
-        value = self.min_of(base["min_of"])
-        if any(not is_known(lookup(self.facts, p)) for p in base.get("needs", [])):
-            return None
-        if value is None:
-            return None
-        for rule in spec.get("shares", []):
-            if self.test(rule["test"], record_missing=False):
-                return round(value * float(self.value(rule["share"])), 2)
-        return value if "shares" not in spec else None
+    def tiered_amount(self, spec: dict[str, Any]) -> tuple[float | None, str | None, str | None]:
+        """The first tier whose test holds gives the figure and its basis; an unknown test
+        stops there with no figure. `shares` (first true test) scale it."""
+        share = 1.0
+        if "shares" in spec:
+            found = next(
+                (r for r in spec["shares"] if self.test(r["test"], record_missing=False)), None
+            )
+            if found is None:
+                return None, None, spec.get("note")
+            share = float(self.value(found["share"]))
+        for tier in spec["tiers"]:
+            outcome = self.test(tier["test"]) if "test" in tier else True
+            if outcome is None:
+                return None, None, spec.get("unknown_note") or spec.get("note")
+            if outcome:
+                value = self.value(tier.get("value"))
+                if value is None or tier.get("basis") is None:
+                    return None, None, tier.get("note")
+                return round(float(value) * share, 2), tier["basis"], tier.get("note")
+        return None, None, spec.get("note")
 
     def min_of(self, items: list[Any]) -> float | None:
         """The smallest known item; unknown facts are noted as missing (they would refine it)."""

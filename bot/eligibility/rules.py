@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from bot.policy_pack import load_operator_data
+
 
 @dataclass(frozen=True)
 class Condition:
@@ -30,6 +32,7 @@ class Subsidy:
     bears_on: tuple[dict[str, Any], ...]
     conditions: tuple[Condition, ...]
     amount: dict[str, Any]
+    payee: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ def load_rules(policy_dir: Path) -> Rules:
                 for c in s["conditions"]
             ),
             amount=s.get("amount") or {},
+            payee=s.get("payee"),
         )
         for sid, s in raw["subsidies"].items()
     }
@@ -74,13 +78,3 @@ def load_rules(policy_dir: Path) -> Rules:
         catalogue_note=raw["catalogue_note"],
         operator=load_operator_data(policy_dir / "operator"),
     )
-
-
-def load_operator_data(directory: Path) -> dict[str, Any]:
-    """Figures the plan leaves to local publication (e.g. the minimum living standard).
-    Every *.yml in the folder is merged; none present means none are known."""
-    data: dict[str, Any] = {}
-    if directory.is_dir():
-        for file in sorted(directory.glob("*.yml")):
-            data.update(yaml.safe_load(file.read_text("utf-8")) or {})
-    return data

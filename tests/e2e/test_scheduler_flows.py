@@ -18,7 +18,7 @@ from bot.store.db import make_engine, migrate, session_factory
 from bot.store.models import Delivery, Reminder
 from scheduler.outbox import now_utc
 from scheduler.subscriptions import Subscriptions
-from tests.e2e.conftest import ADMIN, TOKEN, BotProcess
+from tests.e2e.conftest import ADMIN, E2E_DUTIES_BASIS, TOKEN, BotProcess
 from tests.support.hostile import corpus
 
 CONTACT = 7001
@@ -43,6 +43,7 @@ def test_department_binding_reminder_and_acknowledgement(bot_process: BotProcess
     api.wait_for_text(ADMIN, "月报提醒")
     reminder = api.wait_for_text(CONTACT, "月报提醒")
     assert "市人力社保局" in reminder.text and "/stop" in reminder.text
+    assert f"依据：{E2E_DUTIES_BASIS}" in reminder.text  # past the plan: the operator's basis
     ((label, data),) = reminder.buttons
     assert label == "✅ 已报送" and data.startswith("r:")
 

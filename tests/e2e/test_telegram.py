@@ -121,11 +121,8 @@ def test_self_check_over_telegram_matches_check_json(
     first_question = api.messages_to(chat)[0]
     _press(api, chat, first_question, "个人（劳动者、学员）")
     assert "已经结束" in api.wait_for_messages(chat, len(presses) + 2)[-1].text
-    # "提醒我申领" sets a claim reminder, confirmed before it is saved.
-    _press(api, chat, message, "⏰ 提醒我申领")
-    offer = api.wait_for_text(chat, "想让我什么时候提醒您")
-    _press(api, chat, offer, "一周后")
-    confirm = api.wait_for_text(chat, "确认设置吗")
-    _press(api, chat, confirm, "确认")
-    assert "申领培训补贴" in api.wait_for_text(chat, "提醒已设置").text
+    # Today is after the plan's end: a claim must be confirmed first, so the result offers
+    # no claim reminder (tests/unit/test_check_result_dates.py covers the in-force date).
+    assert "请先拨打12333" in result
+    assert "⏰ 提醒我申领" not in dict(message.buttons)
     assert api.errors == []

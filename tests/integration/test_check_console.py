@@ -12,6 +12,7 @@ from tests.support.check_answers import (
     ENTERPRISE_PRESSES,
     WORKER_FACTS,
     WORKER_PRESSES,
+    amount_words,
     verdict_lines,
 )
 
@@ -33,6 +34,7 @@ def test_console_check_matches_check_json(
     for line in verdict_lines(expected):
         assert line in result, (line, result)
     for verdict in expected["verdicts"]:
-        if verdict["amount_yuan"] is not None:
-            assert f"约 {verdict['amount_yuan']:g} 元" in result
+        words = amount_words(verdict)
+        if words is not None:
+            assert words in result, (words, result)
     print(chat.stdout)

@@ -49,3 +49,13 @@ ICONS = {"eligible": "✅", "conditional": "❓", "not_eligible": "❌"}
 def verdict_lines(check_json: dict) -> list[str]:
     """'✅ 职业培训补贴' for each verdict, as the result message shows it (plain text)."""
     return [f"{ICONS[v['status']]} {v['label']}" for v in check_json["verdicts"]]
+
+
+BASIS_WORDS = {"exact": "", "at_least": "不低于 ", "at_most": "不高于 "}
+
+
+def amount_words(verdict: dict) -> str | None:
+    """'不低于 4000 元' for a verdict with an amount, as the result message says it."""
+    if verdict["amount_yuan"] is None:
+        return None
+    return f"{BASIS_WORDS[verdict['amount_basis']]}{verdict['amount_yuan']:g} 元"

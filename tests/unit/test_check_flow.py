@@ -63,7 +63,10 @@ def test_worker_check_asks_only_what_is_needed_and_explains(dialogue: Dialogue):
     text = reply.text
     assert "自查结果" in text and "✅ <b>职业培训补贴</b>" in text
     assert "✅ <b>培训期间生活费补贴</b>" in text and "三(七)" in text and "三(一)" in text
-    assert "社保卡" in text and "最多跑一次" in text and "不会保存" in text
+    assert "不会保存" in text
+    # Today is after the plan: confirm a claim first, no "到…申领", no list of documents.
+    assert "已于2021年12月31日结束" in text and "请先拨打12333" in text
+    assert "申领，按" not in text and "一般需准备" not in text
     assert "经贸摩擦" not in text  # not asked about, not shown
     assert telegram_html_error(text) is None and len(text) < 4096
     assert context.check is not None and context.check.facts == {}  # nothing kept
@@ -84,7 +87,7 @@ async def test_typed_number_answers_a_number_question(dialogue: Dialogue):
     assert "实际培训费用" in reply.text
     reply = await dialogue.handle_text("3000元", context)
     assert "✅ <b>企业新型学徒制（职工学徒）补贴</b>" in reply.text
-    assert "约 <b>1500 元</b>" in reply.text and "四(一)" in reply.text
+    assert "符合条件，<b>1500 元</b>" in reply.text and "四(一)" in reply.text
 
 
 def test_why_back_restart_and_unsure(dialogue: Dialogue):
@@ -166,5 +169,8 @@ def test_every_case_result_renders_as_valid_short_html(
     documents = [d for v in outcome.verdicts for d in v.documents]
     text = renderer.render("messages/check_result.j2", TODAY, result=outcome, documents=documents)
     assert telegram_html_error(text) is None and len(text) < 4096
+    if outcome.after_plan:  # one short screen: nothing in the plan applies
+        assert "不在方案范围内" in text and len(text) < 300
+        return
     for verdict in outcome.verdicts:
         assert verdict.label in text

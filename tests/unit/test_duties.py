@@ -1,6 +1,7 @@
 """Clock-controlled department duties on SQLite: reminders on working days, the 2020
 National Day holiday, acknowledgements stop reminders, the overdue list, yearly duties,
-a year missing from the calendar, and idempotent re-runs through the outbox."""
+the end of the duties with the plan (and an operator's extension or replacement under its
+own legal basis), a year missing from the calendar, and idempotent re-runs."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from scheduler.calendar import WorkCalendar
 from scheduler.departments import Departments
 from scheduler.duties import Duties
 from scheduler.outbox import Outbox
-from scheduler.reporting import TZ, ReportSchedule
+from scheduler.reporting import TZ, DutyTerm, Period, ReportSchedule
 
 NAMES = {"jingxin": "经信", "jiaoyu": "教育", "canlian": "残联"}
 ADMIN = 9001
+PLAN_END = date(2021, 12, 31)
+BASIS = "《关于继续做好职业技能培训数据报送的通知》（X人社发〔2022〕1号）"
 
 
 def at(day: str, hour: int = 9, minute: int = 0) -> datetime:
@@ -32,9 +35,15 @@ def departments(sessions) -> Departments:
     return departments
 
 
+def make_duties(departments: Departments, renderer: Renderer, term: DutyTerm) -> Duties:
+    return Duties(
+        departments, WorkCalendar(), ReportSchedule(), renderer, frozenset({ADMIN}), term
+    )
+
+
 @pytest.fixture()
 def duties(departments: Departments, renderer: Renderer) -> Duties:
-    return Duties(departments, WorkCalendar(), ReportSchedule(), renderer, frozenset({ADMIN}))
+    return make_duties(departments, renderer, DutyTerm(PLAN_END))
 
 
 def keys(messages) -> set[tuple[str, int]]:
@@ -88,8 +97,12 @@ def test_year_end_and_start_of_year_duties(duties: Duties):
     assert len(plan) == 3 and "培训计划" in plan[0].text
 
 
-def test_missing_calendar_year_falls_back_and_tells_admins_once(duties: Duties, sessions):
-    messages = duties.due_messages(at("2026-12-28"))  # reminders for 2027-01-01 look into 2027
+def test_missing_calendar_year_falls_back_and_tells_admins_once(
+    departments: Departments, renderer: Renderer, sessions
+):
+    # Duties extended by the operator into 2027: reminders for 2027-01-01 look into 2027.
+    duties = make_duties(departments, renderer, DutyTerm(PLAN_END, date(2027, 12, 31), None, BASIS))
+    messages = duties.due_messages(at("2026-12-28"))
     notices = [m for m in messages if m.message_key == "calendar-missing:2027"]
     assert [m.chat_id for m in notices] == [ADMIN] and "policy/calendar.yml" in notices[0].text
     outbox = Outbox(sessions)
@@ -115,3 +128,77 @@ def test_bind_codes_are_one_time(departments: Departments):
     assert departments.bind(202, "NOPE1234", "x") is None
     with pytest.raises(KeyError):
         departments.new_code("nosuch", ADMIN)
+
+
+# ---- the duties end with the plan (六(一), 六(二), 附则) ----
+
+
+def test_the_last_monthly_report_is_the_one_due_2022_01_01(duties: Duties):
+    last = duties.due_messages(at("2021-12-29"))
+    assert keys(last) == {("report:2022-01:2021-12-29", c) for c in (101, 102, 103)}
+    assert "2021年12月" in last[0].text and "六(一)：于每月1日报送" in last[0].text
+    overdue = duties.due_messages(at("2022-01-04"))
+    assert {m.message_key for m in overdue} == {"overdue:2022-01", "followup:2022-01"}
+    # The next report (due 2022-02-01, covering January 2022) is not the plan's.
+    for day in ["2022-01-28", "2022-02-07", "2022-02-24", "2022-02-28", "2026-11-26"]:
+        assert not [m for m in duties.due_messages(at(day)) if m.message_key.startswith(
+            ("report:", "overdue:", "followup:")
+        )], day
+    # /remindnow after the end: nothing to send for a month no duty covers.
+    assert duties.reminders_for(Period(date(2022, 1, 1)), "manual") != []
+    assert duties.reminders_for(Period(date(2022, 2, 1)), "manual") == []
+
+
+def test_the_last_year_end_report_and_plan_are_for_2021(duties: Duties):
+    assert [m for m in duties.due_messages(at("2021-12-15")) if m.message_key == "yearend:2021"]
+    assert [m for m in duties.due_messages(at("2021-01-04")) if m.message_key == "plan:2021"]
+    assert not [m for m in duties.due_messages(at("2022-12-15")) if "yearend" in m.message_key]
+    assert not [m for m in duties.due_messages(at("2022-01-04")) if "plan:" in m.message_key]
+
+
+def test_admins_are_told_once_when_the_duties_end(duties: Duties, sessions):
+    assert not [m for m in duties.due_messages(at("2022-01-04")) if m.chat_id == ADMIN
+                and m.message_key.startswith("duties-ended")]  # fmt: skip
+    notice = duties.due_messages(at("2022-01-05"))
+    assert [(m.message_key, m.chat_id) for m in notice] == [("duties-ended:2022-01", ADMIN)]
+    text = notice[0].text
+    assert "2022年1月1日应报的2021年12月报表" in text and "2021年的" in text
+    assert "每周政策小知识也已随方案停止" in text and "scheduler.duties" in text
+    outbox = Outbox(sessions)
+    assert outbox.enqueue(notice) == 1
+    # Every later run (a restart years on) yields the same key: nothing new is queued, and
+    # no calendar notices for years no duty reaches.
+    later = duties.due_messages(at("2026-11-26"))
+    assert [m.message_key for m in later] == ["duties-ended:2022-01"]
+    assert outbox.enqueue(later) == 0
+
+
+def test_an_operator_extension_cites_its_own_basis(
+    departments: Departments, renderer: Renderer
+):
+    duties = make_duties(departments, renderer, DutyTerm(PLAN_END, date(2023, 12, 31), None, BASIS))
+    plans_last = duties.due_messages(at("2021-12-29"))
+    assert "六(一)" in plans_last[0].text and BASIS not in plans_last[0].text
+    extended = duties.due_messages(at("2022-01-28"))  # the report due 2022-02-01
+    assert keys(extended) == {("report:2022-02:2022-01-28", c) for c in (101, 102, 103)}
+    assert f"依据：{BASIS}" in extended[0].text and "六(一)" not in extended[0].text
+    year_end = [m for m in duties.due_messages(at("2022-12-15")) if m.message_key == "yearend:2022"]
+    assert len(year_end) == 3 and BASIS in year_end[0].text
+    assert [m for m in duties.due_messages(at("2023-12-27")) if m.message_key.startswith("report:")]
+    assert not [m for m in duties.due_messages(at("2024-01-02")) if m.chat_id == ADMIN
+                and m.message_key.startswith("duties-ended")]  # fmt: skip
+    ended = duties.due_messages(at("2024-01-03"))
+    assert [m.message_key for m in ended] == ["duties-ended:2024-01"]
+    assert BASIS in ended[0].text
+
+
+def test_an_operator_replacement_runs_only_in_its_own_months(
+    departments: Departments, renderer: Renderer
+):
+    term = DutyTerm(PLAN_END, date(2023, 12, 31), date(2023, 1, 1), BASIS)
+    duties = make_duties(departments, renderer, term)
+    assert not duties.due_messages(at("2021-12-29"))  # the plan's months are not its own
+    assert not duties.due_messages(at("2022-01-28"))
+    first = duties.due_messages(at("2023-01-29"))  # due 2023-02-01, covering January 2023
+    assert keys(first) == {("report:2023-02:2023-01-29", c) for c in (101, 102, 103)}
+    assert BASIS in first[0].text

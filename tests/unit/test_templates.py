@@ -36,7 +36,12 @@ EXTRA = {
 }
 
 
-_PERIOD = {"due": date(2020, 10, 1), "covers": "2020年9月", "department_name": "经信<&>"}
+_PERIOD = {
+    "due": date(2020, 10, 1),
+    "covers": "2020年9月",
+    "department_name": "经信<&>",
+    "basis": None,
+}
 _LAST = Period(date(2020, 10, 1))
 SCHEDULED = {
     "report_reminder": _PERIOD,
@@ -48,8 +53,16 @@ SCHEDULED = {
         "last_names": ["经信"],
         "upcoming_names": [],
     },
-    "year_end": {"department_name": "教育", "year": 2020},
-    "start_of_year": {"department_name": "教育", "year": 2021},
+    "year_end": {"department_name": "教育", "year": 2020, "basis": None},
+    "start_of_year": {"department_name": "教育", "year": 2021, "basis": "《关于<继续>报送的通知》"},
+    "duties_ended": {
+        "last_due": date(2022, 1, 1),
+        "last_covers": "2021年12月",
+        "last_year": 2021,
+        "basis": None,
+        "tips_stop": True,
+    },
+    "remind_now_ended": {"covers": "2021年12月"},
     "calendar_missing": {"year": 2027},
     "ack_recorded": {**_PERIOD, "when": "09月29日 10:00"},
     "ack_already": _PERIOD,
