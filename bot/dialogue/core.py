@@ -195,6 +195,13 @@ class Dialogue:
         if intent == ABUSE_INTENT:
             # The classifier alone never makes a reply the abuse decline.
             intent = FALLBACK_INTENT
+        mention = self._pack.certificates.find(text)
+        if mention is not None and self._asks_about_certificate(result):
+            # The certificate named decides the clause: 中级焊工 三(一), 焊工操作证 三(四).
+            kind = mention.kind
+            topic = kind.amount_topic if _ASKS_AMOUNT.search(text) else kind.topic
+            note = self._renderer.render_source(kind.note, self._today(), name=mention.name)
+            return self._answer([topic], context, result.confidence, [result], note=note)
         group = self._pack.groups.find(text)
         if group is not None and self._asks_about_group(result):
             return self._group_answer(group, context, result)
@@ -212,13 +219,6 @@ class Dialogue:
         if intent in self._pack.smalltalk and not cues.has_policy_cue(text):
             reply = self._message(intent, kind="smalltalk")
             return replace(reply, intent=intent, confidence=result.confidence, answered=True)
-        mention = self._pack.certificates.find(text)
-        if mention is not None and (intent in CERTIFICATE_INTENTS or self._is_unsure(result)):
-            # The certificate named decides the clause: 中级焊工 三(一), 焊工操作证 三(四).
-            kind = mention.kind
-            topic = kind.amount_topic if _ASKS_AMOUNT.search(text) else kind.topic
-            note = self._renderer.render_source(kind.note, self._today(), name=mention.name)
-            return self._answer([topic], context, result.confidence, [result], note=note)
         followup = self._followup(result, context)
         if followup is not None:
             return self._answer([followup], context, result.confidence, [result])
@@ -230,6 +230,15 @@ class Dialogue:
         if candidates:
             return self._clarify(candidates, result)
         return self._vague(result)
+
+    def _asks_about_certificate(self, result: NluResult) -> bool:
+        """A certificate named ("养老护理员证") outweighs a decline the classifier is unsure of
+        ("养老" → pension), but not a question about another programme's benefit."""
+        if self._pack.cues.names_other_benefit(result.text):
+            return False
+        if result.intent in self._pack.out_of_scope:
+            return not self._decline_is_sure(result)
+        return result.intent in CERTIFICATE_INTENTS or self._is_unsure(result)
 
     def _asks_about_group(self, result: NluResult) -> bool:
         """"我是退役军人，能享受什么": a group named in a general question about the plan,
@@ -244,9 +253,12 @@ class Dialogue:
 
     def _decline_is_sure(self, result: NluResult) -> bool:
         """A decline needs confidence, and more of it when the message names the policy."""
+        named = self._pack.cues.has_policy_cue(result.text) or (
+            self._pack.certificates.find(result.text) is not None
+        )
         needed = (
             self._settings.decline_confidence_with_cue
-            if self._pack.cues.has_policy_cue(result.text)
+            if named
             else self._settings.confidence_threshold
         )
         return result.confidence >= needed
