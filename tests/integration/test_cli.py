@@ -21,8 +21,11 @@ def test_ask_json_answers_and_declines(nlu_endpoint: NluEndpoint, database_url: 
         "今天天气怎么样",
     ]
     for line in lines:
-        assert set(line) == {"q", "intent", "confidence", "answered", "sections", "text"}
+        assert set(line) == {
+            "q", "intent", "confidence", "answered", "kind", "sections", "candidates", "text"
+        }
     apprentice, residency, weather = lines
+    assert [line["kind"] for line in lines] == ["answer", "answer", "decline"]
     assert apprentice["answered"] is True and "四(一)" in apprentice["sections"]
     assert "4000" in apprentice["text"]
     assert residency["answered"] is True and residency["sections"] == ["三(一)"]
@@ -74,3 +77,18 @@ def test_console_chat_button_number_presses_the_button(
 def test_run_without_token_explains_in_chinese(nlu_endpoint: NluEndpoint, database_url: str):
     done = run_bot(["run"], bot_env(nlu_endpoint, database_url))
     assert done.returncode == 2 and "TELEGRAM_BOT_TOKEN" in done.stderr
+
+
+def test_ask_json_lists_a_clarifications_candidates_in_button_order(
+    nlu_endpoint: NluEndpoint, database_url: str
+):
+    done = run_bot(["ask", "--json", "补贴"], bot_env(nlu_endpoint, database_url))
+    assert done.returncode == 0, done.stderr
+    (line,) = [json.loads(x) for x in done.stdout.splitlines()]
+    if line["kind"] == "clarify":
+        assert line["answered"] is False and line["candidates"]
+        scores = [c["score"] for c in line["candidates"]]
+        assert scores == sorted(scores, reverse=True)
+        assert all(set(c) == {"topic", "sections", "score"} for c in line["candidates"])
+    else:
+        assert line["candidates"] == []
