@@ -104,7 +104,9 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await send_reply(update.effective_message, _dialogue(context).message("non_text"))
+    message = update.effective_message
+    voice = message is not None and bool(message.voice or message.audio)
+    await send_reply(message, _dialogue(context).message("non_text", voice=voice))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

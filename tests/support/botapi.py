@@ -138,6 +138,10 @@ class BotApiStandIn:
         }
         self._push("message", self._message(chat_id, sticker=sticker))
 
+    def push_voice(self, chat_id: int) -> None:
+        voice = {"file_id": "AwACAgIAAxk", "file_unique_id": "AgADv", "duration": 3}
+        self._push("message", self._message(chat_id, voice=voice))
+
     def push_photo(self, chat_id: int) -> None:
         photo = [{"file_id": "AgACAgIAAxk", "file_unique_id": "AQAD", "width": 90, "height": 90}]
         self._push("message", self._message(chat_id, photo=photo))
