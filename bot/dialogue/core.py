@@ -227,7 +227,8 @@ class Dialogue:
         ):
             return self._answer([intent], context, result.confidence, [result])
         candidates = self._candidates(result, context)
-        if candidates:
+        # Declines alone are no guess at what was meant: then the menu.
+        if any(c.topic in self._pack.topics for c in candidates):
             return self._clarify(candidates, result)
         return self._vague(result)
 
