@@ -320,10 +320,12 @@ async def test_traditional_question_gets_traditional_reply(dialogue: Dialogue, f
     fake.answers["外地戶口能領補貼嗎"] = result("q", ("social_training_eligibility", 0.95))
     reply = await dialogue.handle_text("外地戶口能領補貼嗎", Context())
     assert reply.answered and "戶籍" in reply.text and "户籍" not in reply.text
-    labels = [b.label for row in reply.buttons for b in row]
+    declined = await dialogue.handle_text("今天天氣怎麼樣", Context())
+    labels = [b.label for row in declined.buttons for b in row]
+    assert "範圍" in declined.text and "補貼標準（目錄清單）" in labels
     simplified = await dialogue.handle_text("今天天气怎么样", Context())
     assert "范围" in simplified.text
-    assert all(label == label for label in labels)
+    assert "补贴标准（目录清单）" in [b.label for row in simplified.buttons for b in row]
 
 
 @pytest.mark.parametrize(
