@@ -54,8 +54,8 @@ class NluService:
             self.host,
             "--port",
             str(self.port),
-            "--auth-token",
-            self.token,
+            # One argument: a token may start with "-", which argparse would read as an option.
+            f"--auth-token={self.token}",
         ]
         started = time.monotonic()
         # Own process group, so stop() also ends Rasa's worker processes.
