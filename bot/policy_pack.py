@@ -11,6 +11,7 @@ import yaml
 
 from bot.dialogue.certificates import CertificateBook, load_certificates
 from bot.dialogue.cues import Cues, load_cues
+from bot.dialogue.facets import Facets, load_facets
 from bot.dialogue.groups import Groups, load_groups
 
 
@@ -100,6 +101,7 @@ class PolicyPack:
     cues: Cues
     certificates: CertificateBook
     groups: Groups
+    facets: Facets
 
     def parameter_values(self, on: date) -> dict[str, Any]:
         """Parameters in force on a date as a nested dict, e.g. p.apprentice_employee.x."""
@@ -181,4 +183,5 @@ def load_policy_pack(directory: Path) -> PolicyPack:
         cues=load_cues(directory),
         certificates=load_certificates(directory),
         groups=load_groups(directory),
+        facets=load_facets(directory),
     )

@@ -13,6 +13,7 @@ from typing import Protocol
 from bot.config import DialogueSettings
 from bot.dialogue.check_flow import CheckFlow
 from bot.dialogue.cues import DEFAULT_AUDIENCE
+from bot.dialogue.facets import Facet
 from bot.dialogue.groups import Group
 from bot.dialogue.payloads import DECLINE_PREFIX, MENU, NONE_OF_THESE, TOPIC_PREFIX
 from bot.dialogue.ranker import TopicRanker
@@ -38,6 +39,17 @@ CERTIFICATE_INTENTS = frozenset(
         "subsidy_amount",
         "special_operations",
         "entrepreneurship_training",
+        FALLBACK_INTENT,
+    }
+)
+# Intents that say nothing about which topic a short follow-up belongs to.
+GENERIC_INTENTS = frozenset(
+    {
+        "subsidy_amount",
+        "social_training_certificates",
+        "social_training_frequency",
+        "social_training_eligibility",
+        "validity",
         FALLBACK_INTENT,
     }
 )
@@ -219,6 +231,9 @@ class Dialogue:
         if intent in self._pack.smalltalk and not cues.has_policy_cue(text):
             reply = self._message(intent, kind="smalltalk")
             return replace(reply, intent=intent, confidence=result.confidence, answered=True)
+        facet = self._facet(result, context)
+        if facet is not None:
+            return self._facet_answer(facet, context, result)
         followup = self._followup(result, context)
         if followup is not None:
             return self._answer([followup], context, result.confidence, [result])
@@ -305,6 +320,38 @@ class Dialogue:
 
     def _sections(self, topic: str) -> tuple[str, ...]:
         return self._pack.topics[topic].sections if topic in self._pack.topics else ()
+
+    def _facet(self, result: NluResult, context: Context) -> Facet | None:
+        """"合同要多久" right after the apprentice answer asks one facet of it, unless the
+        message is plainly about another topic ("学徒制补多少" after the living allowance)."""
+        topic = context.last_topic
+        if topic is None or len(result.text) > self._settings.followup_max_chars:
+            return None
+        other_topic = (
+            result.intent in self._pack.topics
+            and result.intent != topic
+            and result.intent not in GENERIC_INTENTS
+            and self._pack.followups.get(topic, {}).get(result.intent) != topic
+            and not self._is_unsure(result)
+        )
+        return None if other_topic else self._pack.facets.find(topic, result.text)
+
+    def _facet_answer(self, facet: Facet, context: Context, result: NluResult) -> Reply:
+        cited = [self._pack.sections[s] for s in facet.sections]
+        text = "\n\n".join(
+            [
+                self._render(facet.template, facet=facet.id),
+                self._render("messages/citation.j2", cited=cited),
+            ]
+        )
+        return Reply(
+            text=text,
+            sections=facet.sections,
+            intent=facet.topic,
+            confidence=result.confidence,
+            answered=True,
+            kind="answer",
+        )
 
     def _followup(self, result: NluResult, context: Context) -> str | None:
         """A short message right after an answer, read in the light of that answer's topic."""
