@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 FALLBACK_INTENT = "nlu_fallback"
 ABUSE_INTENT = "oos_abuse"
+OTHER_PROGRAM = "oos_other_program"
 # Intents whose answer depends on which certificate is named.
 CERTIFICATE_INTENTS = frozenset(
     {
@@ -219,6 +220,9 @@ class Dialogue:
             return self._group_answer(group, context, result)
         if intent in self._pack.out_of_scope and self._decline_is_sure(result):
             return self._decline(intent, result.confidence)
+        if cues.names_other_benefit(text) and not cues.has_policy_cue(text):
+            # Another programme's benefit (住房补贴, 低保金 …) and nothing about training.
+            return self._decline(self._closest_decline(result), result.confidence)
         if intent in self._pack.flows and self._check_flow is not None:
             prefill = prefill_from_entities(
                 [(e.entity, e.value) for e in result.entities], self._check_flow.fact_schema
@@ -266,6 +270,12 @@ class Dialogue:
                 result.intent in self._pack.topics
             )
         return self._is_unsure(result) and self._pack.cues.has_policy_cue(result.text)
+
+    def _closest_decline(self, result: NluResult) -> str:
+        """The classifier's best decline kind, or "another programme"."""
+        kinds = [r.name for r in result.ranking if r.name in self._pack.out_of_scope]
+        kinds = [k for k in kinds if k != ABUSE_INTENT]
+        return kinds[0] if kinds else OTHER_PROGRAM
 
     def _decline_is_sure(self, result: NluResult) -> bool:
         """A decline needs confidence, and more of it when the message names the policy."""

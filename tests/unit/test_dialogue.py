@@ -359,3 +359,16 @@ async def test_a_named_group_gets_the_clauses_for_it(
     assert reply.kind == "answer" and reply.answered
     assert group_says in reply.text and sections <= set(reply.sections)
     assert all(s in reply.text for s in sections)
+
+
+async def test_another_programmes_benefit_is_declined_with_its_pointer(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    q = "杭州上班有住房补贴吗多少钱"
+    fake.answers[q] = result(q, ("social_training_eligibility", 0.7), ("oos_other_program", 0.2))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "decline" and reply.intent == "oos_other_program" and reply.buttons
+    # Training named: not declined on the benefit word alone.
+    q2 = "住房困难的人参加技能培训有补贴吗"
+    fake.answers[q2] = result(q2, ("social_training_eligibility", 0.9))
+    assert (await dialogue.handle_text(q2, Context())).kind == "answer"
