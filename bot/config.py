@@ -40,6 +40,7 @@ class DialogueSettings:
     classifier_weight: float = 0.5
     ranker_min_raw: float = 2.0
     candidate_floor: float = 0.15
+    previous_topic_bonus: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             classifier_weight=float(dialogue.get("classifier_weight", 0.5)),
             ranker_min_raw=float(dialogue.get("ranker_min_raw", 2.0)),
             candidate_floor=float(dialogue.get("candidate_floor", 0.15)),
+            previous_topic_bonus=float(dialogue.get("previous_topic_bonus", 0.1)),
         ),
         telegram=TelegramSettings(
             base_url=env.get("TELEGRAM_BASE_URL") or telegram.get("base_url") or None,

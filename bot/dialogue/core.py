@@ -313,6 +313,12 @@ class Dialogue:
                 for r in ranked:
                     if self._offerable(r.topic, context):
                         scores[r.topic] = scores.get(r.topic, 0.0) + (1 - weight) * r.score
+        if context.last_topic is not None:
+            # What was just answered is the likeliest thing a vague follow-up is about.
+            followups = self._pack.followups.get(context.last_topic, {})
+            related = {context.last_topic, *followups.values()}
+            for topic in related & scores.keys():
+                scores[topic] += self._settings.previous_topic_bonus
         best = sorted(scores.items(), key=lambda kv: -kv[1])
         return [
             Candidate(topic, self._sections(topic), score)

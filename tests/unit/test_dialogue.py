@@ -372,3 +372,14 @@ async def test_another_programmes_benefit_is_declined_with_its_pointer(
     q2 = "住房困难的人参加技能培训有补贴吗"
     fake.answers[q2] = result(q2, ("social_training_eligibility", 0.9))
     assert (await dialogue.handle_text(q2, Context())).kind == "answer"
+
+
+async def test_the_previous_topic_leads_a_vague_follow_ups_candidates(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    q = "那这个呢怎么弄"
+    fake.answers[q] = result(q, ("service_claim", 0.36), ("living_allowance", 0.32))
+    fresh = await dialogue.handle_text(q, Context())
+    assert [c.topic for c in fresh.candidates][:2] == ["service_claim", "living_allowance"]
+    after = await dialogue.handle_text(q, Context(last_topic="living_allowance"))
+    assert after.candidates[0].topic == "living_allowance"
