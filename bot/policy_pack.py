@@ -98,6 +98,8 @@ class PolicyPack:
     followups: dict[str, dict[str, str]]
     # topic → the audiences a clarification may offer it to (absent: everyone)
     audiences: dict[str, tuple[str, ...]]
+    # topic → related topics offered as buttons under its answer
+    related: dict[str, tuple[str, ...]]
     cues: Cues
     certificates: CertificateBook
     groups: Groups
@@ -180,6 +182,7 @@ def load_policy_pack(directory: Path) -> PolicyPack:
         flows=frozenset(topics_raw.get("flows") or []),
         followups={k: dict(v) for k, v in (topics_raw.get("followups") or {}).items()},
         audiences={k: tuple(v) for k, v in (topics_raw.get("audiences") or {}).items()},
+        related={k: tuple(v) for k, v in (topics_raw.get("related") or {}).items()},
         cues=load_cues(directory),
         certificates=load_certificates(directory),
         groups=load_groups(directory),

@@ -261,7 +261,7 @@ class Dialogue:
         return result.intent in CERTIFICATE_INTENTS or self._is_unsure(result)
 
     def _asks_about_group(self, result: NluResult) -> bool:
-        """"我是退役军人，能享受什么": a group named in a general question about the plan,
+        """ "我是退役军人，能享受什么": a group named in a general question about the plan,
         not a question about another programme's benefit."""
         if self._pack.cues.names_other_benefit(result.text):
             return False
@@ -294,8 +294,10 @@ class Dialogue:
         if self._ranker is None or result.confidence < self._settings.second_opinion_min:
             return False
         ranked = self._ranker.rank(result.text, limit=2)
-        return bool(ranked) and ranked[0].topic == result.intent and (
-            len(ranked) == 1 or ranked[1].score < 1.0
+        return (
+            bool(ranked)
+            and ranked[0].topic == result.intent
+            and (len(ranked) == 1 or ranked[1].score < 1.0)
         )
 
     def _candidates(self, result: NluResult, context: Context) -> list[Candidate]:
@@ -338,7 +340,7 @@ class Dialogue:
         return self._pack.topics[topic].sections if topic in self._pack.topics else ()
 
     def _facet(self, result: NluResult, context: Context) -> Facet | None:
-        """"合同要多久" right after the apprentice answer asks one facet of it, unless the
+        """ "合同要多久" right after the apprentice answer asks one facet of it, unless the
         message is plainly about another topic ("学徒制补多少" after the living allowance)."""
         topic = context.last_topic
         if topic is None or len(result.text) > self._settings.followup_max_chars:
@@ -353,15 +355,19 @@ class Dialogue:
         return None if other_topic else self._pack.facets.find(topic, result.text)
 
     def _facet_answer(self, facet: Facet, context: Context, result: NluResult) -> Reply:
-        cited = [self._pack.sections[s] for s in facet.sections]
         text = "\n\n".join(
             [
                 self._render(facet.template, facet=facet.id),
-                self._render("messages/citation.j2", cited=cited),
+                self._citation(facet.sections, context),
             ]
         )
+        label = self._pack.topics[facet.topic].label
         return Reply(
             text=text,
+            buttons=(
+                (Button(f"完整说明：{label}", TOPIC_PREFIX + facet.topic),),
+                (Button("菜单", MENU),),
+            ),
             sections=facet.sections,
             intent=facet.topic,
             confidence=result.confidence,
@@ -413,10 +419,10 @@ class Dialogue:
         sections = tuple(
             dict.fromkeys(s for topic_id in topic_ids for s in self._pack.topics[topic_id].sections)
         )
-        cited = [self._pack.sections[s] for s in sections]
-        parts.append(self._render("messages/citation.j2", cited=cited))
+        parts.append(self._citation(sections, context))
         return Reply(
             text="\n\n".join(parts),
+            buttons=self._related_buttons(topic_ids),
             sections=sections,
             intent=topic_ids[0],
             confidence=confidence,
@@ -424,16 +430,32 @@ class Dialogue:
             kind="answer",
         )
 
+    def _citation(self, sections: tuple[str, ...], context: Context) -> str:
+        """The sections an answer rests on; the plan's period and expiry in full the first
+        time in a conversation, then one short line."""
+        cited = [self._pack.sections[s] for s in sections]
+        text = self._render("messages/citation.j2", cited=cited, brief=context.expiry_noted)
+        context.expiry_noted = True
+        return text
+
+    def _related_buttons(self, topic_ids: list[str]) -> tuple[tuple[Button, ...], ...]:
+        """Two or three related topics and the menu under an answer."""
+        related = [
+            t
+            for t in dict.fromkeys(
+                r for topic in topic_ids for r in self._pack.related.get(topic, ())
+            )
+            if t in self._pack.topics and t not in topic_ids
+        ][:3]
+        rows = [(Button(self._pack.topics[t].label, TOPIC_PREFIX + t),) for t in related]
+        return (*rows, (Button("菜单", MENU),))
+
     def _group_answer(self, group: Group, context: Context, result: NluResult) -> Reply:
         """The clauses that speak of the person's group, then the self-check one tap away."""
         context.last_topic = None
         sections = group.sections
-        cited = [self._pack.sections[s] for s in sections]
         text = "\n\n".join(
-            [
-                self._render("messages/group.j2", group=group),
-                self._render("messages/citation.j2", cited=cited),
-            ]
+            [self._render("messages/group.j2", group=group), self._citation(sections, context)]
         )
         buttons: tuple[tuple[Button, ...], ...] = ((Button("菜单", MENU),),)
         if self._check_flow is not None:

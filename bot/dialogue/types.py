@@ -44,5 +44,7 @@ class Context:
     last_topic: str | None = None
     # Who is asking (worker, enterprise, department, institution), once a message says so.
     audience: str | None = None
+    # The plan's period and expiry were said in full once; later citations are one line.
+    expiry_noted: bool = False
     # The self-check in progress, if any (bot.eligibility.conversation.CheckState).
     check: CheckState | None = None

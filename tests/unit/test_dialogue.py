@@ -383,3 +383,21 @@ async def test_the_previous_topic_leads_a_vague_follow_ups_candidates(
     assert [c.topic for c in fresh.candidates][:2] == ["service_claim", "living_allowance"]
     after = await dialogue.handle_text(q, Context(last_topic="living_allowance"))
     assert after.candidates[0].topic == "living_allowance"
+
+
+async def test_answers_offer_related_topics_and_say_the_expiry_once(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    q1, q2 = "学徒制一年补多少钱", "外地户口能领补贴吗"
+    fake.answers[q1] = result(q1, ("apprentice_employee", 0.97))
+    fake.answers[q2] = result(q2, ("social_training_eligibility", 0.97))
+    context = Context()
+    first = await dialogue.handle_text(q1, context)
+    data = [b.data for row in first.buttons for b in row]
+    assert data[-1] == MENU and 2 <= len(data) - 1 <= 3
+    assert TOPIC_PREFIX + "apprentice_student" in data
+    assert "已于2021年12月31日到期" in first.text
+    second = await dialogue.handle_text(q2, context)
+    footer = second.text.splitlines()[-1]
+    assert footer == "📄 依据 三(一) · 方案已于2021年底到期"
+    assert "已于2021年12月31日到期" not in second.text
