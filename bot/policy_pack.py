@@ -33,6 +33,8 @@ class Plan:
     bureau: str
     # 附则: 自发文之日起实施. The issue date is operator data; None while unknown.
     issued: date | None = None
+    # The documents the plan was made under (its preamble, 序言).
+    basis: tuple[str, ...] = ()
 
     @property
     def first_day(self) -> date:
@@ -165,6 +167,7 @@ def load_policy_pack(directory: Path) -> PolicyPack:
         hotline=str(plan_raw["contacts"]["hotline"]),
         bureau=plan_raw["contacts"]["bureau"],
         issued=issued if isinstance(issued, date) else None,
+        basis=tuple(str(doc) for doc in plan_raw.get("basis") or ()),
     )
     sections = {s["id"]: Section(s["id"], s["title"], s["text"]) for s in sections_raw["sections"]}
     topics = {

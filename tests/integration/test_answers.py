@@ -45,6 +45,24 @@ async def test_answers_cite_sections_and_the_plan_period(
     assert "2019—2021年" in reply.text and "到期" in reply.text
 
 
+# Issue #10 point 12: the preamble, 六(一)'s mechanisms, 六(三)'s special account and 四(一)'s
+# workflow reference, asked in words that are neither training nor held-out examples.
+@pytest.mark.parametrize(
+    ("question", "topic", "section"),
+    [
+        ("这个实施方案是按国务院和省里哪些文件制定的", "legal_basis", "序言"),
+        ("提升行动的联络协调和考核通报机制是怎样的", "work_mechanisms", "六(一)"),
+        ("专账里的钱能列支哪些培训项目", "special_account", "六(三)"),
+        ("企业新型学徒制具体按什么流程办理", "apprentice_workflow", "四(一)"),
+    ],
+)
+async def test_background_questions_reach_their_topics(
+    assistant: Assistant, question: str, topic: str, section: str
+):
+    reply = await assistant.dialogue.handle_text(question, Context())
+    assert reply.answered and reply.intent == topic and section in reply.sections
+
+
 async def test_followups_use_the_previous_topic(assistant: Assistant):
     context = Context()
     first = await assistant.dialogue.handle_text("学徒制一年补多少钱", context)

@@ -401,3 +401,56 @@ async def test_answers_offer_related_topics_and_say_the_expiry_once(
     footer = second.text.splitlines()[-1]
     assert footer == "📄 依据 三(一) · 方案已于2021年底到期"
     assert "已于2021年12月31日到期" not in second.text
+
+
+# ---- issue #10 point 12: what no answer reached before ----
+
+
+@pytest.mark.parametrize(
+    ("topic", "sections", "wanted"),
+    [
+        ("legal_basis", ("序言",), "国办发〔2019〕24号"),
+        ("work_mechanisms", ("六(一)",), "考核通报"),
+        ("special_account", ("六(三)", "附则"), "按资金管理规定管理拨付"),
+        ("apprentice_workflow", ("四(一)",), "X人社发〔2019〕51号"),
+    ],
+)
+async def test_background_topics_are_answered_with_their_clauses(
+    dialogue: Dialogue, fake: FakeNlu, topic: str, sections: tuple[str, ...], wanted: str
+):
+    q = f"问{topic}"
+    fake.answers[q] = result(q, (topic, 0.95))
+    for reply in (
+        await dialogue.handle_text(q, Context()),
+        dialogue.handle_button(TOPIC_PREFIX + topic, Context()),
+    ):
+        assert reply.answered and reply.intent == topic and reply.sections == sections
+        assert wanted in reply.text and "已于2021年12月31日到期" in reply.text
+        for section in sections:
+            assert section in reply.text
+
+
+async def test_how_to_apply_after_an_apprentice_answer_is_the_workflow(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    fake.answers["学徒制补贴多少"] = result("学徒制补贴多少", ("apprentice_employee", 0.95))
+    fake.answers["怎么申请？"] = result("怎么申请？", ("service_claim", 0.9))
+    context = Context()
+    await dialogue.handle_text("学徒制补贴多少", context)
+    followup = await dialogue.handle_text("怎么申请？", context)
+    assert followup.intent == "apprentice_workflow" and "51号" in followup.text
+    # Without that context it is the general claim answer.
+    assert (await dialogue.handle_text("怎么申请？", Context())).intent == "service_claim"
+
+
+async def test_coordination_mechanisms_are_offered_only_to_departments(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    for q in ("那个机制", "我们局那个机制"):
+        fake.answers[q] = result(
+            q, ("work_mechanisms", 0.4), ("monthly_report", 0.3), ("service_claim", 0.2)
+        )
+    worker = await dialogue.handle_text("那个机制", Context())
+    assert "work_mechanisms" not in [c.topic for c in worker.candidates]
+    department = await dialogue.handle_text("我们局那个机制", Context())
+    assert department.candidates[0].topic == "work_mechanisms"

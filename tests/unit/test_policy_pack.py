@@ -12,6 +12,7 @@ from nlu.dataset import HELD_OUT_DIR, TRAINING_DIR, intents
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT_ORDER = [
+    "序言",
     "一",
     "二(一)",
     "二(二)",
@@ -66,6 +67,11 @@ def test_corrected_forms_are_present_and_seed_errors_gone(pack: PolicyPack):
         "工程征集",
         "为12年",
         "培训I",
+        "20(9)",
+        "人社发2019",
+        "人社发201951",
+        "20192021",
+        "2019-2021",
     ]:
         assert wrong not in text, wrong
     for right in [
@@ -81,6 +87,11 @@ def test_corrected_forms_are_present_and_seed_errors_gone(pack: PolicyPack):
         "培养期限为1—2年",
         "产业发展",
         "确保资金安全",
+        "（国办发〔2019〕24号）",
+        "（X人社发〔2019〕66号）",
+        "（X人社发〔2019〕51号）",
+        "（X人社发〔2019〕158号）",
+        "（2019—2021年）",
     ]:
         assert right in text, right
     # 工程 survives only where the plan means it (民生工程, 培育工程).
@@ -95,9 +106,27 @@ def test_every_correction_is_recorded_against_real_sections(pack: PolicyPack):
     seed_text = "".join(seed.read_text("utf-8").split()) if seed.exists() else None
     for item in corrections:
         for section in item["sections"]:
-            assert section == "preamble" or section in pack.sections, item
+            assert section in pack.sections, item
         if seed_text is not None:
             assert "".join(item["seed"].split(" … ")[0].split()) in seed_text, item["seed"]
+
+
+def test_each_correction_shows_in_the_sections_it_names(pack: PolicyPack):
+    """The corrected form is what the named sections say (a `…` marks a span across pages)."""
+    for item in _corrections():
+        for part in item["corrected"].split(" … "):
+            cited = "".join(pack.sections[s].text for s in item["sections"])
+            assert part in cited, (item["seed"], part)
+
+
+def test_preamble_names_the_plans_legal_basis(pack: PolicyPack):
+    """序言 comes before 一 and names the documents plan.yml's `basis` lists, in order."""
+    preamble = pack.sections["序言"].text
+    assert preamble.startswith("为深入贯彻国家、省职业技能提升行动部署要求，根据国务院办公厅")
+    positions = [preamble.index(doc.split("（")[-1]) for doc in pack.plan.basis]
+    assert len(positions) == 4 and positions == sorted(positions)
+    # The seed cuts the sentence at 精神: nothing after it is invented.
+    assert preamble.endswith("等文件精神……")
 
 
 def test_parameters_are_dated_and_referenced(pack: PolicyPack):
