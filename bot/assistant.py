@@ -11,6 +11,9 @@ from datetime import date
 
 from sqlalchemy.orm import sessionmaker
 
+from bot.catalogue.lookup import CatalogueFigures, figure_source
+from bot.catalogue.spec import load_spec
+from bot.catalogue.store import CatalogueStore
 from bot.config import Settings
 from bot.dialogue.check_flow import CheckFlow
 from bot.dialogue.core import Dialogue
@@ -37,6 +40,7 @@ class Assistant:
     nlu: NluClient
     dialogue: Dialogue
     sessions: sessionmaker
+    catalogue: CatalogueStore | None = None
 
 
 def open_database(settings: Settings) -> sessionmaker:
@@ -46,9 +50,19 @@ def open_database(settings: Settings) -> sessionmaker:
     return session_factory(engine)
 
 
-def build_check_flow(settings: Settings, renderer: Renderer, reminders: bool) -> CheckFlow:
+def build_check_flow(
+    settings: Settings,
+    renderer: Renderer,
+    reminders: bool,
+    catalogue: CatalogueStore | None = None,
+) -> CheckFlow:
+    """With a catalogue store, the check asks occupation and level once a version is loaded."""
+    policy = settings.paths.policy
+    figures = figure_source(catalogue, load_spec(policy)) if catalogue is not None else None
     selfcheck = SelfCheck(
-        load_checker(settings.paths.policy), load_questions(settings.paths.policy)
+        load_checker(policy, figures),
+        load_questions(policy),
+        catalogue_loaded=(lambda: catalogue.latest() is not None) if catalogue else lambda: False,
     )
     return CheckFlow(selfcheck, renderer, date.today, offer_reminder=reminders)
 
@@ -73,16 +87,23 @@ def build_dialogue(settings: Settings, nlu: NluClient, reminders: bool = False) 
     pack = load_policy_pack(settings.paths.policy)
     renderer = Renderer(settings.paths.responses, pack)
     sessions = open_database(settings)
+    catalogue = CatalogueStore(sessions)
     dialogue = Dialogue(
         pack,
         renderer,
         nlu,
         settings.dialogue,
         misses=MissLog(sessions),
-        check_flow=build_check_flow(settings, renderer, reminders),
+        check_flow=build_check_flow(settings, renderer, reminders, catalogue),
         ranker=build_ranker(settings, pack),
+        figures=CatalogueFigures(
+            catalogue,
+            load_spec(settings.paths.policy),
+            renderer,
+            on_error=lambda exc: log.warning("catalogue lookup failed: %s", type(exc).__name__),
+        ),
     )
-    return Assistant(settings, pack, renderer, nlu, dialogue, sessions)
+    return Assistant(settings, pack, renderer, nlu, dialogue, sessions, catalogue)
 
 
 @asynccontextmanager

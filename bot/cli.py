@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 
+from bot.catalogue.cli import add_parser as add_catalogue_parser
 from bot.config import load_settings
 from bot.logging_setup import setup_logging
 
@@ -29,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="exports for the bureau")
     report.add_argument("what", choices=["unanswered"], help="declined and unsure questions (CSV)")
     report.add_argument("--output", "-o", help="file to write (default: stdout)")
+    add_catalogue_parser(sub)
     return parser
 
 
@@ -119,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if asyncio.run(_evaluate(args.split)) else 1
     elif command == "report":
         _report_unanswered(args.output)
+    elif command == "catalogue":
+        from bot.catalogue.cli import run as run_catalogue
+
+        return run_catalogue(args, settings)
     elif command == "scheduler":
         if not settings.telegram.token:
             sys.stderr.write("TELEGRAM_BOT_TOKEN 未设置：调度进程需要机器人令牌来发送消息。\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,12 @@ from bot.policy_pack import PolicyPack
 def _num(value: float) -> str:
     """4000.0 → '4000', 0.99 → '0.99'."""
     return f"{value:g}"
+
+
+def _yuan(value: float | Decimal) -> str:
+    """An amount of money as written: 1200.00 → '1200', 1300.5 → '1300.5' (never 1.3e+03)."""
+    text = f"{Decimal(str(value)).quantize(Decimal('0.01')):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _pct(value: float) -> str:
@@ -34,6 +41,7 @@ class Renderer:
         )
         self._env.filters["num"] = _num
         self._env.filters["pct"] = _pct
+        self._env.filters["yuan"] = _yuan
         self._pack = pack
 
     def base_context(self, today: date) -> dict[str, Any]:

@@ -22,6 +22,7 @@ class CertificateKind:
 class Mention:
     name: str  # as written, with its level when given ("中级焊工")
     kind: CertificateKind
+    occupation: str = ""  # the occupation or certificate name found ("焊工"); "" if generic
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,15 @@ class CertificateBook:
         ]
         for name in found[:1]:
             kinds = names[name]
+            occupation = name if name in self.names else ""
             level = next((lv for lv in self.levels if lv in text), None)
             operation = any(m in text for m in self.operation_markers)
             if level and "skill_level" in kinds and not operation:
                 written = name if level in name else f"{level}{name}"
-                return Mention(written, self.kinds["skill_level"])
+                return Mention(written, self.kinds["skill_level"], occupation)
             if operation and "special_operation" in kinds:
-                return Mention(name, self.kinds["special_operation"])
-            return Mention(name, self.kinds[kinds[0]])
+                return Mention(name, self.kinds["special_operation"], occupation)
+            return Mention(name, self.kinds[kinds[0]], occupation)
         return None
 
 

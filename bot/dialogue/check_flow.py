@@ -64,15 +64,19 @@ class CheckFlow:
         return self._show(self._check.step(state, today))
 
     def on_text(self, text: str, context: Context) -> Reply | None:
-        """A typed number answers a question that takes one; anything else is not ours."""
+        """A typed number (or name) answers a question that takes one; anything else is not ours."""
         state = context.check
         if state is None or state.current is None:
             return None
         question = self._check.questions[state.current]
-        number = self._check.parse_number(text) if question.number_input else None
-        if number is None:
+        value: float | str | None = None
+        if question.number_input:
+            value = self._check.parse_number(text)
+        elif question.text_input:
+            value = self._check.parse_text(text)
+        if value is None:
             return None
-        self._check.answer(state, state.current, number, self._today())
+        self._check.answer(state, state.current, value, self._today())
         return self._show(self._check.step(state, self._today()))
 
     # ---- replies ----

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Protocol
 
 from bot.config import DialogueSettings
+from bot.dialogue.certificates import Mention
 from bot.dialogue.check_flow import CheckFlow
 from bot.dialogue.cues import DEFAULT_AUDIENCE
 from bot.dialogue.facets import Facet
@@ -82,6 +83,12 @@ class MissRecorder(Protocol):
     ) -> None: ...
 
 
+class FigureNotes(Protocol):
+    """The catalogue's figure added to a certificate note (bot/catalogue/lookup.py)."""
+
+    def note(self, text: str, mention: Mention, certificate_note: str, today: date) -> str: ...
+
+
 class Dialogue:
     def __init__(
         self,
@@ -93,6 +100,7 @@ class Dialogue:
         misses: MissRecorder | None = None,
         check_flow: CheckFlow | None = None,
         ranker: TopicRanker | None = None,
+        figures: FigureNotes | None = None,
     ) -> None:
         self._pack = pack
         self._renderer = renderer
@@ -102,6 +110,7 @@ class Dialogue:
         self._misses = misses
         self._check_flow = check_flow
         self._ranker = ranker
+        self._figures = figures
 
     # ---- entry points -------------------------------------------------------------------
 
@@ -214,6 +223,8 @@ class Dialogue:
             kind = mention.kind
             topic = kind.amount_topic if _ASKS_AMOUNT.search(text) else kind.topic
             note = self._renderer.render_source(kind.note, self._today(), name=mention.name)
+            if self._figures is not None:  # the subsidy catalogue's figure, when one is loaded
+                note = self._figures.note(text, mention, note, self._today())
             return self._answer([topic], context, result.confidence, [result], note=note)
         group = self._pack.groups.find(text)
         if group is not None and self._asks_about_group(result):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import yaml
 
 from bot.eligibility.evaluator import CheckResult
-from bot.eligibility.facts import UNSURE, FactError
+from bot.eligibility.facts import TEXT_LIMIT, UNSURE, FactError
 from bot.eligibility.service import Checker
 
 PREFIX = "k:"
@@ -42,6 +43,8 @@ class Question:
     ask_if: tuple[dict[str, Any], ...] | None = None  # all must hold
     unsure: bool = True
     number_input: bool = False
+    text_input: bool = False  # a typed answer (an occupation's name)
+    needs_catalogue: bool = False  # asked only when a subsidy catalogue is loaded
 
 
 @dataclass
@@ -78,15 +81,23 @@ def load_questions(policy_dir: Path) -> tuple[Question, ...]:
             ask_if=tuple(q["ask_if"]) if "ask_if" in q else None,
             unsure=q.get("unsure", True),
             number_input=q.get("input") == "number",
+            text_input=q.get("input") == "text",
+            needs_catalogue=q.get("needs") == "catalogue",
         )
         for q in raw
     )
 
 
 class SelfCheck:
-    def __init__(self, checker: Checker, questions: tuple[Question, ...]) -> None:
+    def __init__(
+        self,
+        checker: Checker,
+        questions: tuple[Question, ...],
+        catalogue_loaded: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.checker = checker
         self.questions = questions
+        self._catalogue_loaded = catalogue_loaded
 
     # ---- moving through the check ----
 
@@ -103,6 +114,8 @@ class SelfCheck:
         missing = set(result.missing) if result else set()
         for index, question in enumerate(self.questions):
             if question.id in state.answered:
+                continue
+            if question.needs_catalogue and not self._catalogue_loaded():
                 continue
             if question.ask_if is not None:
                 wanted = all(
@@ -136,6 +149,12 @@ class SelfCheck:
         if state.history:
             state.facts = state.history.pop()
             state.answered.pop()
+
+    def parse_text(self, text: str) -> str | None:
+        """A typed name ("美容师"): short, one line; anything else is not an answer."""
+        cleaned = text.strip()
+        ok = 0 < len(cleaned) <= TEXT_LIMIT and "\n" not in cleaned
+        return cleaned if ok else None
 
     def parse_number(self, text: str) -> float | None:
         cleaned = text.strip().rstrip("元个月年").replace(",", "").replace("，", "")

@@ -22,6 +22,22 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class CatalogueFigure:
+    """The subsidy catalogue's standard for the person's occupation and level, from the
+    version in force on the training's date (operator data, bot/catalogue/)."""
+
+    occupation: str
+    level: str
+    level_label: str
+    amount_yuan: float
+    valid_from: date
+    source: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self) | {"valid_from": self.valid_from.isoformat()}
+
+
+@dataclass(frozen=True)
 class Verdict:
     subsidy: str
     label: str
@@ -33,6 +49,8 @@ class Verdict:
     amount_note: str | None = None
     documents: list[str] = field(default_factory=list)
     payee: str | None = None  # who is paid, when it is not the person asking
+    # The catalogue figure the amount rests on (its version cited), when one was used.
+    catalogue: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,12 +87,16 @@ class Evaluator:
         self._rules = rules
         self._pack = pack
 
-    def check(self, facts: dict[str, Any], today: date | None = None) -> CheckResult:
+    def check(
+        self,
+        facts: dict[str, Any],
+        today: date | None = None,
+        figure: CatalogueFigure | None = None,
+    ) -> CheckResult:
         given_today = facts.get("today")
         today = given_today if isinstance(given_today, date) else (today or date.today())
-        as_of = facts.get("as_of")
-        as_of = as_of if isinstance(as_of, date) else today
-        run = _Run(self._rules, self._pack, facts, as_of)
+        as_of = self.as_of(facts, today)
+        run = _Run(self._rules, self._pack, facts, as_of, figure)
         verdicts = [run.verdict(s) for s in self._rules.subsidies.values() if run.bears_on(s)]
         plan = self._pack.plan
         return CheckResult(
@@ -92,6 +114,15 @@ class Evaluator:
             missing=sorted(run.missing),
         )
 
+    @staticmethod
+    def as_of(facts: dict[str, Any], today: date) -> date:
+        """The training's date: the rules (and the catalogue version) in force then apply."""
+        given_today = facts.get("today")
+        as_of = facts.get("as_of")
+        if isinstance(as_of, date):
+            return as_of
+        return given_today if isinstance(given_today, date) else today
+
     def test(self, facts: dict[str, Any], test: dict[str, Any], today: date) -> bool | None:
         """One rule test against facts as given (the guided conversation's `ask_if`)."""
         as_of = facts.get("as_of")
@@ -102,8 +133,16 @@ class Evaluator:
 class _Run:
     """One evaluation: facts, date, and the verdicts computed so far (for `requires`)."""
 
-    def __init__(self, rules: Rules, pack: PolicyPack, facts: dict[str, Any], as_of: date):
+    def __init__(
+        self,
+        rules: Rules,
+        pack: PolicyPack,
+        facts: dict[str, Any],
+        as_of: date,
+        figure: CatalogueFigure | None = None,
+    ):
         self.rules, self.pack, self.facts, self.as_of = rules, pack, facts, as_of
+        self.figure = figure
         self.done: dict[str, Verdict] = {}
         self.missing: set[str] = set()
         # Outside its period the plan's own figures still explain the verdicts.
@@ -216,6 +255,7 @@ class _Run:
             amount_note=note,
             documents=list(dict.fromkeys(documents)),
             payee=subsidy.payee,
+            catalogue=self.figure.to_json() if self.uses_figure(subsidy) else None,
         )
         self.done[subsidy.id] = verdict
         return verdict
@@ -240,6 +280,8 @@ class _Run:
         """(figure, basis, note). The figure is what the plan guarantees: exact, a floor
         (at_least) or a cap (at_most); None when the plan (or operator data) gives none."""
         spec = subsidy.amount
+        if spec.get("catalogue") and self.uses_figure(subsidy):
+            return self.catalogue_amount(spec, status)
         if spec.get("catalogue"):
             note = self.rules.catalogue_note
             if "uplift_param" in spec:
@@ -259,6 +301,40 @@ class _Run:
             note = f"{months:g}个月 × 每月{float(rate):g}元（当地低保标准）"
             return round(months * float(rate), 2), "exact", note
         return None, None, spec.get("note")
+
+    def uses_figure(self, subsidy: Subsidy) -> bool:
+        """The person's catalogue figure applies to the subsidies of their certificate."""
+        return self.figure is not None and bool(subsidy.amount.get("person_figure"))
+
+    def catalogue_amount(
+        self, spec: dict[str, Any], status: str
+    ) -> tuple[float | None, str | None, str | None]:
+        """The catalogue's standard (exact), or for the trade-friction uplift up to
+        (1 + rate) × the standard (at most), while the uplift runs (三(七): to 2021-12-31)."""
+        figure = self.figure
+        assert figure is not None
+        d = figure.valid_from
+        cited = self.rules.catalogue_figure_note.format(
+            occupation=figure.occupation,
+            level=figure.level_label,
+            amount=_yuan(figure.amount_yuan),
+            source=figure.source,
+            valid_from=f"{d.year}年{d.month}月{d.day}日",
+        )
+        amount: float | None = figure.amount_yuan
+        basis = "exact"
+        if "uplift_param" in spec:
+            rate = self.pack.parameters[spec["uplift_param"]].at(self.as_of)
+            if rate is None:
+                return None, None, cited
+            amount = round(figure.amount_yuan * (1 + rate), 2)
+            basis = "at_most"
+            cited = self.rules.catalogue_uplift_note.format(
+                rate=f"{rate * 100:g}%", amount=_yuan(amount), base=cited
+            )
+        if status != ELIGIBLE:
+            return None, None, cited
+        return amount, basis, cited
 
     def tiered_amount(self, spec: dict[str, Any]) -> tuple[float | None, str | None, str | None]:
         """The first tier whose test holds gives the figure and its basis; an unknown test
@@ -292,10 +368,22 @@ class _Run:
         return float(min(known)) if known else None
 
 
+def _yuan(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def _reason(condition: Condition, outcome: bool | None) -> Reason:
     if outcome is None:
         return Reason(condition.section, f"待确认：{condition.rule}", False, pending=True)
     return Reason(condition.section, condition.met if outcome else condition.unmet, outcome)
 
 
-__all__ = ["CONDITIONAL", "ELIGIBLE", "NOT_ELIGIBLE", "UNSURE", "CheckResult", "Evaluator"]
+__all__ = [
+    "CONDITIONAL",
+    "ELIGIBLE",
+    "NOT_ELIGIBLE",
+    "UNSURE",
+    "CatalogueFigure",
+    "CheckResult",
+    "Evaluator",
+]

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 UNSURE = "unsure"
+TEXT_LIMIT = 30  # a text fact names something (an occupation), it is not free prose
 
 
 class FactError(ValueError):
@@ -39,6 +40,10 @@ def _check(name: str, spec: dict[str, Any], value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise FactError(f"{name}: expected a number ≥ 0")
         return value
+    if kind == "text":
+        if not isinstance(value, str) or not value.strip() or len(value) > TEXT_LIMIT:
+            raise FactError(f"{name}: expected a short text (1—{TEXT_LIMIT} characters)")
+        return value.strip()
     if kind == "date":
         try:
             return date.fromisoformat(str(value))

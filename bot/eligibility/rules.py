@@ -42,6 +42,10 @@ class Rules:
     plan_period: dict[str, str]
     catalogue_note: str
     operator: dict[str, Any]
+    # With the person's catalogue figure: {occupation} {level} {amount} {source} {valid_from};
+    # the uplift: {rate} {amount} {base}.
+    catalogue_figure_note: str = ""
+    catalogue_uplift_note: str = ""
 
 
 def load_rules(policy_dir: Path) -> Rules:
@@ -77,4 +81,6 @@ def load_rules(policy_dir: Path) -> Rules:
         plan_period=raw["plan_period"],
         catalogue_note=raw["catalogue_note"],
         operator=load_operator_data(policy_dir / "operator"),
+        catalogue_figure_note=raw["catalogue_figure_note"],
+        catalogue_uplift_note=raw["catalogue_uplift_note"],
     )

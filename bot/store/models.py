@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -142,3 +157,46 @@ class Reminder(Base):
     due_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     status: Mapped[str] = mapped_column(String(16), index=True)  # scheduled | sent | cancelled
+
+
+class CatalogueStatus(StrEnum):
+    DRAFT = "draft"  # read from an admin's upload, waiting for the confirm button
+    ACTIVE = "active"
+
+
+class CatalogueVersion(Base):
+    """One import of the subsidy catalogue (目录清单): in force from `valid_from` until the
+    next version's `valid_from`. Versions are kept side by side; a question about a training
+    date uses the version in force then."""
+
+    __tablename__ = "catalogue_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    valid_from: Mapped[date] = mapped_column(Date, index=True)
+    source: Mapped[str] = mapped_column(Text)  # the document: issuer, title and number
+    file_name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[CatalogueStatus] = mapped_column(
+        Enum(CatalogueStatus, native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]),
+        index=True,
+    )
+    imported_by: Mapped[int | None] = mapped_column(BigInteger)  # Telegram user; None: CLI
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CatalogueEntry(Base):
+    """One row of a version: an occupation (or `*`, every occupation), a level, an amount."""
+
+    __tablename__ = "catalogue_entries"
+    __table_args__ = (UniqueConstraint("version_id", "occupation", "level"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("catalogue_versions.id", ondelete="CASCADE"), index=True
+    )
+    occupation: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(24))
+    amount_yuan: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    category: Mapped[str] = mapped_column(String(100), default="")
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    row_number: Mapped[int] = mapped_column(Integer)
