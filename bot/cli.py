@@ -94,7 +94,18 @@ def _check_json() -> int:
     except json.JSONDecodeError as exc:
         sys.stderr.write(f"error: the facts are not valid JSON ({exc.msg} at line {exc.lineno})\n")
         return 2
-    checker = load_checker(load_settings().paths.policy)
+    settings = load_settings()
+    figures = None
+    if isinstance(facts, dict) and "occupation" in facts:
+        # Only then the database: the subsidy catalogue's figure for that occupation.
+        from bot.assistant import open_database
+        from bot.catalogue.lookup import figure_source
+        from bot.catalogue.spec import load_spec
+        from bot.catalogue.store import CatalogueStore
+
+        store = CatalogueStore(open_database(settings), cache_seconds=0)
+        figures = figure_source(store, load_spec(settings.paths.policy))
+    checker = load_checker(settings.paths.policy, figures)
     try:
         result = checker.check_raw(facts)
     except FactError as exc:

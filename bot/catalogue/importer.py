@@ -97,6 +97,10 @@ class CatalogueImporter:
     def confirmed_text(self, version: Version) -> str:
         return self._render("confirmed.j2", version=version)
 
+    def render_message(self, name: str) -> str:
+        """A fixed message from responses/catalogue/ (upload help, cancelled …)."""
+        return self._render(name)
+
     def _render(self, name: str, **extra: object) -> str:
         return self._renderer.render(
             f"catalogue/{name}",

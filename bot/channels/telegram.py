@@ -21,6 +21,7 @@ from telegram.ext import (
 
 from bot.assistant import Assistant, running_assistant
 from bot.channels.keyboard import inline_keyboard
+from bot.channels.telegram_catalogue import add_handlers as add_catalogue_handlers
 from bot.channels.telegram_scheduler import RUNTIME_KEY
 from bot.channels.telegram_scheduler import add_handlers as add_scheduler_handlers
 from bot.config import Settings
@@ -181,6 +182,7 @@ def build_application(settings: Settings) -> Application:
     application = builder.post_init(_post_init).post_shutdown(_post_shutdown).build()
     application.bot_data["settings"] = settings
     add_scheduler_handlers(application)
+    add_catalogue_handlers(application, settings)
     application.add_handler(CommandHandler("start", on_start))
     application.add_handler(CommandHandler("help", on_help))
     application.add_handler(CommandHandler("menu", on_menu))

@@ -66,6 +66,7 @@ class BotApiStandIn:
     faults: list[tuple[str, float]] = field(default_factory=list)
     blocked_chats: set[int] = field(default_factory=set)  # these answer 403
     attempts: list[tuple[float, int]] = field(default_factory=list)  # (time, chat) of every try
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id → content (getFile)
 
     # ---- lifecycle (runs in its own thread with its own event loop) ----
 
@@ -80,6 +81,7 @@ class BotApiStandIn:
         self._loop = asyncio.new_event_loop()
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -145,6 +147,25 @@ class BotApiStandIn:
     def push_photo(self, chat_id: int) -> None:
         photo = [{"file_id": "AgACAgIAAxk", "file_unique_id": "AQAD", "width": 90, "height": 90}]
         self._push("message", self._message(chat_id, photo=photo))
+
+    def push_document(
+        self, chat_id: int, file_name: str, content: bytes, caption: str | None = None
+    ) -> None:
+        """A file sent to the bot; the bot fetches it with getFile and a download, like
+        Telegram's (file_path under /file/bot<token>/)."""
+        file_id = f"BQACAgIAAxk{next(self._ids)}"
+        with self._lock:
+            self.files[file_id] = content
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "file_size": len(content),
+        }
+        extra: dict[str, Any] = {"document": document}
+        if caption is not None:
+            extra["caption"] = caption
+        self._push("message", self._message(chat_id, **extra))
 
     def push_callback(self, chat_id: int, data: str, message_id: int | None = None) -> None:
         message = self._message(chat_id, text="(按钮所在消息)")
@@ -308,6 +329,30 @@ class BotApiStandIn:
                 "document": {"file_id": "doc", "file_unique_id": "doc", "file_name": "x.csv"},
             }
         )
+
+    async def _api_getFile(self, params: dict[str, Any]) -> web.Response:
+        file_id = str(params.get("file_id", ""))
+        with self._lock:
+            self.sent.append(Sent("getFile", params))
+            content = self.files.get(file_id)
+        if content is None:
+            return self._bad_request("invalid file_id")
+        return self._ok(
+            {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_size": len(content),
+                "file_path": f"documents/{file_id}",
+            }
+        )
+
+    async def _download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["path"].removeprefix("documents/")
+        with self._lock:
+            content = self.files.get(file_id)
+        if content is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=content, content_type="application/octet-stream")
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> web.Response:
         with self._lock:

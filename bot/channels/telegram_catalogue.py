@@ -1,0 +1,111 @@
+"""An admin sends the subsidy catalogue (XLSX or CSV) to the bot in a private chat: the same
+report as `python -m bot catalogue check`, what would change, and a button to confirm.
+
+The upload is kept as a draft version in the database between preview and confirmation, so
+any worker (or a restarted one) can confirm it; a draft is never used for answers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.catalogue.importer import CatalogueImporter, parse_caption
+from bot.catalogue.reader import MAX_BYTES, ImportReport, Problem
+from bot.catalogue.spec import load_spec
+from bot.channels.keyboard import inline_keyboard
+from bot.channels.telegram_scheduler import admin_only
+from bot.config import Settings
+from bot.dialogue.types import Button
+
+log = logging.getLogger(__name__)
+
+PREFIX = "cat:"  # cat:ok:<draft id> | cat:no:<draft id>
+_CALLBACK = re.compile(r"^cat:(ok|no):(\d{1,12})$")
+IMPORTER_KEY = "catalogue_importer"
+
+
+def _importer(context: ContextTypes.DEFAULT_TYPE) -> CatalogueImporter:
+    data = context.application.bot_data
+    if IMPORTER_KEY not in data:
+        assistant = data["assistant"]  # set by bot.channels.telegram at start-up
+        settings: Settings = data["settings"]
+        data[IMPORTER_KEY] = CatalogueImporter(
+            assistant.catalogue, load_spec(settings.paths.policy), assistant.renderer
+        )
+    return data[IMPORTER_KEY]
+
+
+async def _say(update: Update, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
+    await update.effective_message.reply_text(
+        text, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(buttons)
+    )
+
+
+@admin_only
+async def on_catalogue_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    document = message.document
+    importer = _importer(context)
+    name = document.file_name or "catalogue"
+    if document.file_size is not None and document.file_size > MAX_BYTES:
+        report = ImportReport(name, problems=(Problem("too_large"),))
+        await _say(update, importer.report_text(report))
+        return
+    telegram_file = await document.get_file()
+    data = bytes(await telegram_file.download_as_bytearray())
+    caption = parse_caption(message.caption)
+    if caption is None:
+        # The check is still worth having; the import needs its date and source.
+        report = await asyncio.to_thread(importer.check, data, name)
+        help_text = importer.render_message("upload_help.j2")
+        await _say(update, f"{importer.report_text(report)}\n\n{help_text}")
+        return
+    valid_from, source = caption
+    user = update.effective_user
+    preview, draft_id = await asyncio.to_thread(
+        importer.import_file, data, name, valid_from, source, user.id if user else None, True
+    )
+    log.info("catalogue upload %s by %s: draft %s", name, user.id if user else None, draft_id)
+    if draft_id is None:
+        await _say(update, preview.text)
+        return
+    buttons = ((Button("✅ 确认导入", f"{PREFIX}ok:{draft_id}"),
+                Button("取消", f"{PREFIX}no:{draft_id}")),)
+    await _say(update, preview.text, buttons)
+
+
+@admin_only
+async def on_catalogue_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    await query.answer()
+    importer = _importer(context)
+    match = _CALLBACK.match(query.data or "")
+    if match is None:
+        await _say(update, importer.render_message("gone.j2"))
+        return
+    action, draft_id = match.group(1), int(match.group(2))
+    if action == "no":
+        await asyncio.to_thread(importer.store.discard, draft_id)
+        await _say(update, importer.render_message("cancelled.j2"))
+        return
+    version = await asyncio.to_thread(importer.store.confirm, draft_id)
+    if version is None:
+        await _say(update, importer.render_message("gone.j2"))
+        return
+    user = update.effective_user
+    log.info("catalogue version %s confirmed by %s", version.id, user.id if user else None)
+    await _say(update, importer.confirmed_text(version))
+
+
+def add_handlers(application: Application, settings: Settings) -> None:
+    """Register before the channel's catch-all handlers (documents, buttons)."""
+    admins = filters.User(user_id=list(settings.admins))
+    application.add_handler(
+        MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE & admins, on_catalogue_file)
+    )
+    application.add_handler(CallbackQueryHandler(on_catalogue_button, pattern=f"^{PREFIX}"))
