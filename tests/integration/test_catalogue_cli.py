@@ -19,7 +19,12 @@ from tests.support.catalogue import (
     write,
 )
 
-QUESTIONS = ["美容师中级补多少", "茶艺师证有补贴吗 多少钱", "焊工初级和中级差多少", "电工操作证补多少钱"]
+QUESTIONS = [
+    "美容师中级补多少",
+    "茶艺师证有补贴吗 多少钱",
+    "焊工初级和中级差多少",
+    "电工操作证补多少钱",
+]
 CITED = "2020年7月23日起执行"
 
 
@@ -41,7 +46,11 @@ def test_a_damaged_copy_is_reported_with_row_numbers_and_changes_nothing(
     damaged = write(tmp_path / "damaged.csv", damaged_csv())
     checked = run_bot(["catalogue", "check", str(damaged)], _env(database_url))
     assert checked.returncode == 1
-    for line in ["第3行：等级“中高级”不认识", "第4行：金额“一千五”不是数字", "第5行：各职业与第2行重复"]:
+    for line in [
+        "第3行：等级“中高级”不认识",
+        "第4行：金额“一千五”不是数字",
+        "第5行：各职业与第2行重复",
+    ]:
         assert line in checked.stdout, checked.stdout
     assert "没有导入，原有数据不变" in checked.stdout
     assert _import(tmp_path / "missing.csv", database_url).returncode == 2
