@@ -45,10 +45,12 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _chat() -> None:
     from bot.assistant import running_assistant
+    from bot.channels.commands import load_commands
     from bot.channels.console import chat
 
-    async with running_assistant(load_settings()) as assistant:
-        await chat(assistant.dialogue)
+    settings = load_settings()
+    async with running_assistant(settings) as assistant:
+        await chat(assistant.dialogue, commands=load_commands(settings.paths.responses).public)
 
 
 async def _ask(questions: list[str], as_json: bool) -> None:

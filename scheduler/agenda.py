@@ -8,7 +8,7 @@ the days the bot writes on. `python -m bot schedule`, `/schedule` and the .ics f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 from enum import StrEnum
 
 from bot.config import Settings
@@ -20,6 +20,7 @@ from scheduler.reporting import (
     ReportSchedule,
     last_duty_day,
     overdue_day,
+    period_for,
     reminder_days,
     start_of_year_day,
     year_end_day,
@@ -182,6 +183,27 @@ def upcoming(
     horizon = max((r.followup or r.period.due for r in coming), default=today)
     yearly = [d for d in dates if d.period is None and d.day <= horizon]
     return coming, yearly
+
+
+def asked_period(today: date, rules: DutyRules) -> Period | None:
+    """The monthly report the bot is asking departments about today: the coming one from
+    its first reminder day on, before that the last one due (its follow-up is still to
+    come). None when no duty covers it (the duties ended, or not begun). "/reported" and
+    "我们这个月已经报了" acknowledge this one, never another."""
+    coming = period_for(today, rules.schedule)
+    if today >= reminder_days(coming, rules.calendar, rules.schedule)[0]:
+        chosen = coming
+    else:
+        covered = coming.covered  # the last one due is the one due on the 1st of that month
+        chosen = Period(date(covered.year, covered.month, rules.schedule.due_day))
+    return chosen if rules.term.covers(chosen.covered) else None
+
+
+def next_reminder(today: date, rules: DutyRules) -> tuple[date, Period] | None:
+    """The first report reminder after today, and its report."""
+    reports, _ = upcoming(today + timedelta(days=1), rules, 2)
+    found = [(day, r.period) for r in reports for day in r.reminders if day > today]
+    return min(found, default=None, key=lambda item: item[0])
 
 
 def reports_of(dates: tuple[DutyDate, ...] | list[DutyDate]) -> list[ReportDates]:

@@ -128,10 +128,16 @@ class Duties:
             return []
         if not self.term.covers(period.covered):
             return []
-        late = self.departments.overdue(period.key)
-        names = [self.departments.names[d] for d in late]
+        ignored, unbound = self.departments.split_overdue(period.key)
+        late = ignored + unbound
+        names = self.departments.names
         admin_text = self._render(
-            "report_overdue_admin", today, names=names, due=period.due, covers=period.covers
+            "report_overdue_admin",
+            today,
+            ignored=[names[d] for d in ignored],
+            unbound=[names[d] for d in unbound],
+            due=period.due,
+            covers=period.covers,
         )
         messages = [Outgoing(f"overdue:{period.key}", admin, admin_text) for admin in self.admins]
         return messages + self._to_contacts(

@@ -15,7 +15,6 @@ from scheduler.outbox import now_utc
 
 UID_DOMAIN = "skills-policy-assistant"
 PRODID = "-//skills-policy-assistant//department schedule//ZH"
-MEDIA_TYPE = "text/calendar"
 
 
 def agenda_ics(
