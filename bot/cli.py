@@ -46,10 +46,12 @@ def _parser() -> argparse.ArgumentParser:
 async def _chat() -> None:
     from bot.assistant import running_assistant
     from bot.channels.commands import load_commands
-    from bot.channels.console import chat
+    from bot.channels.console import StartupProgress, chat
 
     settings = load_settings()
-    async with running_assistant(settings) as assistant:
+    progress = StartupProgress(sys.stderr)
+    async with running_assistant(settings, on_wait=progress) as assistant:
+        progress.done()
         await chat(assistant.dialogue, commands=load_commands(settings.paths.responses).public)
 
 

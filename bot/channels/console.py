@@ -20,6 +20,30 @@ CONSOLE_COMMANDS = frozenset({"start", "menu", "help", "check"})
 QUIT_WORDS = {"exit", "quit", "退出", ":q"}
 
 
+class StartupProgress:
+    """Progress while the NLU service loads ("正在启动语言理解服务…（已等待 20 秒）"): one line
+    rewritten in place on a terminal, a line each otherwise (a log file, a pipe)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._in_place = stream.isatty()
+        self._shown = False
+
+    def __call__(self, text: str) -> None:
+        if self._in_place:
+            self._stream.write("\r" + text + "\033[K")
+        else:
+            self._stream.write(text + "\n")
+        self._stream.flush()
+        self._shown = True
+
+    def done(self) -> None:
+        """Clear the in-place line before the conversation starts."""
+        if self._in_place and self._shown:
+            self._stream.write("\r\033[K")
+            self._stream.flush()
+
+
 def show(reply: Reply, out: TextIO) -> dict[str, str]:
     """Print a reply; return its buttons' payloads by number ("1") and by label."""
     out.write(f"助手> {to_plain(reply.text)}\n")

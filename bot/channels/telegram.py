@@ -174,7 +174,7 @@ async def _post_init(application: Application) -> None:
     metrics = Metrics()
     application.bot_data[METRICS_KEY] = metrics
     assistant = await stack.enter_async_context(
-        running_assistant(settings, reminders=True, metrics=metrics)
+        running_assistant(settings, reminders=True, metrics=metrics, on_wait=log.info)
     )
     application.bot_data[ASSISTANT_KEY] = assistant
     runtime = SchedulerRuntime(

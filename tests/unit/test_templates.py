@@ -25,6 +25,7 @@ EXTRA = {
     },
     "messages/welcome.j2": lambda pack: {"name": "<小王 & 朋友>"},
     "messages/too_long.j2": lambda pack: {"limit": 300},
+    "messages/nlu_starting.j2": lambda pack: {"seconds": 20},
     "messages/help.j2": lambda pack: {
         "commands": load_commands(ROOT / "responses").for_chat(contact=True, admin=True)
     },
