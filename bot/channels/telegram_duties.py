@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from collections.abc import Awaitable, Callable
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -140,7 +140,7 @@ class _OperationsFilter(filters.MessageFilter):
         super().__init__(name="operations")
         self._operations = operations
 
-    def filter(self, message) -> bool:  # type: ignore[no-untyped-def]
+    def filter(self, message: Message) -> bool:
         return self._operations.kind_of(message.text or "") is not None
 
 

@@ -17,7 +17,7 @@ from icalendar import Calendar
 from bot.config import load_settings
 from bot.policy_pack import load_policy_pack
 from scheduler.agenda import DutyRules, agenda, asked_period
-from scheduler.reporting import today_local
+from scheduler.reporting import DutyTerm, today_local
 from tests.conftest import ROOT
 from tests.e2e.conftest import ADMIN, E2E_DUTIES_BASIS, BotProcess
 from tests.support.botapi import BotApiStandIn, Sent
@@ -32,7 +32,7 @@ def _rules() -> DutyRules:
     settings = load_settings(ROOT / "config.yml", env={})
     plan = load_policy_pack(settings.paths.policy).plan
     rules = DutyRules.from_settings(settings, plan)
-    term = rules.term.__class__(
+    term = DutyTerm(
         plan.end, date(2099, 12, 31), None, E2E_DUTIES_BASIS, plan_start=rules.term.plan_start
     )
     return DutyRules(rules.calendar, rules.schedule, term)
