@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy.orm import sessionmaker
 
@@ -82,10 +84,16 @@ def build_ranker(settings: Settings, pack: PolicyPack) -> TopicRanker:
     return TopicRanker(documents, TRAINING_DIR.parent / "dict", pack.cues.stopwords)
 
 
-def build_dialogue(settings: Settings, nlu: NluClient, reminders: bool = False) -> Assistant:
+def build_dialogue(
+    settings: Settings,
+    nlu: NluClient,
+    reminders: bool = False,
+    pack: PolicyPack | None = None,
+    renderer: Renderer | None = None,
+) -> Assistant:
     """`reminders`: the channel can deliver reminders (Telegram with the scheduler)."""
-    pack = load_policy_pack(settings.paths.policy)
-    renderer = Renderer(settings.paths.responses, pack)
+    pack = pack or load_policy_pack(settings.paths.policy)
+    renderer = renderer or Renderer(settings.paths.responses, pack)
     sessions = open_database(settings)
     catalogue = CatalogueStore(sessions)
     dialogue = Dialogue(
@@ -106,17 +114,64 @@ def build_dialogue(settings: Settings, nlu: NluClient, reminders: bool = False) 
     return Assistant(settings, pack, renderer, nlu, dialogue, sessions, catalogue)
 
 
+class StartingService(Protocol):
+    """What running_assistant needs of the embedded NLU service (nlu.service.NluService)."""
+
+    url: str
+    token: str
+
+    def start(self, timeout: float = ...) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+async def start_with_progress(
+    service: StartingService,
+    timeout: float,
+    on_wait: Callable[[int], None] | None,
+    every: float,
+) -> None:
+    """Start the service in a worker thread; meanwhile call on_wait(0) at once and then
+    on_wait(elapsed seconds) every `every` seconds, so nobody stares at a silent terminal."""
+    started = time.monotonic()
+    task = asyncio.ensure_future(asyncio.to_thread(service.start, timeout))
+    if on_wait is not None:
+        on_wait(0)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=every)
+        if done:
+            task.result()  # the service's own error, if it failed
+            return
+        if on_wait is not None:
+            on_wait(round(time.monotonic() - started))
+
+
 @asynccontextmanager
 async def running_assistant(
-    settings: Settings, reminders: bool = False, metrics: Metrics | None = None
+    settings: Settings,
+    reminders: bool = False,
+    metrics: Metrics | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    service_factory: Callable[[Settings], StartingService] | None = None,
 ) -> AsyncIterator[Assistant]:
-    """Yield a ready assistant; start (and finally stop) the NLU service if none is configured."""
-    service: NluService | None = None
+    """Yield a ready assistant; start (and finally stop) the NLU service if none is configured.
+    `on_wait` gets a progress line (responses/messages/nlu_starting.j2) while it loads."""
+    pack = load_policy_pack(settings.paths.policy)
+    renderer = Renderer(settings.paths.responses, pack)
+    service: StartingService | None = None
     url, token = settings.nlu.url, settings.nlu.token
     if url is None:
-        service = NluService(settings.nlu.host, settings.nlu.port, settings.paths.var / "log")
+        service = (service_factory or _embedded_service)(settings)
         log.info("starting the embedded NLU service (this takes a minute) …")
-        await asyncio.to_thread(service.start, settings.nlu.startup_timeout_seconds)
+
+        def progress(seconds: int) -> None:
+            if on_wait is not None:
+                text = renderer.render("messages/nlu_starting.j2", date.today(), seconds=seconds)
+                on_wait(text)
+
+        await start_with_progress(
+            service, settings.nlu.startup_timeout_seconds, progress, settings.nlu.progress_seconds
+        )
         url, token = service.url, service.token
     client = NluClient(
         url,
@@ -126,8 +181,12 @@ async def running_assistant(
         on_latency=metrics.nlu_latency.observe if metrics else None,
     )
     try:
-        yield build_dialogue(settings, client, reminders)
+        yield build_dialogue(settings, client, reminders, pack, renderer)
     finally:
         await client.aclose()
         if service is not None:
             await asyncio.to_thread(service.stop)
+
+
+def _embedded_service(settings: Settings) -> NluService:
+    return NluService(settings.nlu.host, settings.nlu.port, settings.paths.var / "log")

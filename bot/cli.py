@@ -1,4 +1,5 @@
-"""`python -m bot [chat|ask|run]`. Without a subcommand: Telegram if a token is set, else chat."""
+"""`python -m bot [chat|ask|run|schedule|…]`. Without a subcommand: Telegram if a token is
+set, else chat."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--split", choices=["eval", "train", "all"], default="eval", help="real questions' split"
     )
+    schedule = sub.add_parser(
+        "schedule", help="the departments' dates of a year, printed and as an iCalendar file"
+    )
+    schedule.add_argument("--year", type=int, help="the year (default: this year)")
+    schedule.add_argument("--ics", metavar="FILE", help="also write the dates as an .ics file")
     report = sub.add_parser("report", help="exports for the bureau")
     report.add_argument("what", choices=["unanswered"], help="declined and unsure questions (CSV)")
     report.add_argument("--output", "-o", help="file to write (default: stdout)")
@@ -39,10 +45,14 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _chat() -> None:
     from bot.assistant import running_assistant
-    from bot.channels.console import chat
+    from bot.channels.commands import load_commands
+    from bot.channels.console import StartupProgress, chat
 
-    async with running_assistant(load_settings()) as assistant:
-        await chat(assistant.dialogue)
+    settings = load_settings()
+    progress = StartupProgress(sys.stderr)
+    async with running_assistant(settings, on_wait=progress) as assistant:
+        progress.done()
+        await chat(assistant.dialogue, commands=load_commands(settings.paths.responses).public)
 
 
 async def _ask(questions: list[str], as_json: bool) -> None:
@@ -80,6 +90,38 @@ def _report_unanswered(output: str | None) -> None:
             write_csv(rows, out)
     else:
         write_csv(rows, sys.stdout)
+
+
+def _schedule(year: int | None, ics: str | None) -> int:
+    """The year's department dates as a table on stdout; with --ics, also as a file. A year
+    with no dates (the duties ended, or not begun) says why; no file is written then."""
+    from pathlib import Path
+
+    from bot.channels.plain import to_plain
+    from bot.policy_pack import load_policy_pack
+    from bot.render import Renderer
+    from scheduler.agenda import DutyRules, agenda
+    from scheduler.ics import agenda_ics
+    from scheduler.reporting import today_local
+
+    if year is not None and not 1900 < year < 9999:
+        sys.stderr.write(f"年份不对：{year}。请写四位数的年份，例如 --year 2021。\n")
+        return 2
+    settings = load_settings()
+    pack = load_policy_pack(settings.paths.policy)
+    renderer = Renderer(settings.paths.responses, pack)
+    today = today_local()
+    dates = agenda(year or today.year, DutyRules.from_settings(settings, pack.plan))
+    table = renderer.render("schedule/table.j2", today, agenda=dates, for_operator=True)
+    sys.stdout.write(to_plain(table) + "\n")
+    if ics is None:
+        return 0
+    if not dates.dates:
+        sys.stderr.write(f"未写入 {ics}：{dates.year}年没有部门报送日程。\n")
+        return 1
+    Path(ics).write_bytes(agenda_ics(dates, renderer, today))
+    sys.stdout.write(f"已写入 {ics}（{len(dates.dates)}个日程，可导入手机日历）\n")
+    return 0
 
 
 def _check_json() -> int:
@@ -130,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         return _check_json()
     elif command == "evaluate":
         return 0 if asyncio.run(_evaluate(args.split)) else 1
+    elif command == "schedule":
+        return _schedule(args.year, args.ics)
     elif command == "report":
         _report_unanswered(args.output)
     elif command == "catalogue":

@@ -24,6 +24,8 @@ class NluSettings:
     retry_after_seconds: float
     # Auth token of an external NLU server (NLU_TOKEN); the embedded one makes its own.
     token: str | None = field(default=None, repr=False)
+    # How often the embedded service's start-up says it is still loading.
+    progress_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             startup_timeout_seconds=float(nlu.get("startup_timeout_seconds", 600)),
             retry_after_seconds=float(nlu.get("retry_after_seconds", 10)),
             token=env.get("NLU_TOKEN") or None,
+            progress_seconds=float(nlu.get("progress_seconds", 10)),
         ),
         dialogue=DialogueSettings(
             confidence_threshold=float(dialogue.get("confidence_threshold", 0.55)),

@@ -6,15 +6,18 @@ from __future__ import annotations
 import csv
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import TextIO
 
+import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.store.models import BindCode, DepartmentContact, ReportAck
 from scheduler.outbox import now_utc
+from scheduler.reporting import Period
 
 # No 0/O/1/I: codes are read aloud and typed by hand.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -110,33 +113,119 @@ class Departments:
         done = self.acknowledged(period)
         return [d for d in self.names if d not in done]
 
-    def write_compliance_csv(self, periods: list[str], out: TextIO) -> None:
+    def bound(self) -> set[str]:
+        """Departments with at least one bound contact (the others get no reminders)."""
+        with self._sessions() as session:
+            return set(session.scalars(select(DepartmentContact.department).distinct()))
+
+    def split_overdue(self, period: str) -> tuple[list[str], list[str]]:
+        """The departments that have not acknowledged the period: (those with a contact,
+        who were reminded; those without one, who could not be), each in config order."""
+        late, bound = self.overdue(period), self.bound()
+        return [d for d in late if d in bound], [d for d in late if d not in bound]
+
+    def resolve(self, query: str) -> list[str]:
+        """Departments an admin may mean: the id, the exact name, or every department whose
+        name contains the query or is contained in it ("退役军人", "市经信局")."""
+        query = query.strip()
+        if not query:
+            return []
+        if query in self.names:
+            return [query]
+        exact = [d for d, name in self.names.items() if name == query]
+        if exact:
+            return exact
+        return [d for d, name in self.names.items() if query in name or name in query]
+
+    def compliance(self, periods: list[Period]) -> list[ComplianceRow]:
+        """One row per period and department, periods in the given order."""
+        keys = [p.key for p in periods]
         with self._sessions() as session:
             acks = {
                 (a.period, a.department): a
-                for a in session.scalars(select(ReportAck).where(ReportAck.period.in_(periods)))
+                for a in session.scalars(select(ReportAck).where(ReportAck.period.in_(keys)))
             }
-        writer = csv.writer(out)
-        writer.writerow(
-            [
-                "period",
-                "department",
-                "department_name",
-                "acknowledged",
-                "acknowledged_at",
-                "acknowledged_by",
-            ]
-        )
+            contacts = list(session.scalars(select(DepartmentContact)))
+        names_by_chat = {c.chat_id: c.name for c in contacts}
+        current: dict[str, list[str]] = {}
+        for c in sorted(contacts, key=lambda c: c.chat_id):
+            current.setdefault(c.department, []).append(c.name or str(c.chat_id))
+        rows = []
         for period in periods:
             for department, name in self.names.items():
-                ack = acks.get((period, department))
-                writer.writerow(
-                    [
+                ack = acks.get((period.key, department))
+                rows.append(
+                    ComplianceRow(
                         period,
-                        department,
                         name,
-                        "yes" if ack else "no",
-                        ack.acknowledged_at.isoformat(timespec="minutes") if ack else "",
-                        ack.acknowledged_by if ack else "",
-                    ]
+                        ack.acknowledged_at if ack else None,
+                        ack.acknowledged_by if ack else None,
+                        names_by_chat.get(ack.acknowledged_by) if ack else None,
+                        tuple(current.get(department, [])),
+                    )
                 )
+        return rows
+
+
+@dataclass(frozen=True)
+class ComplianceRow:
+    period: Period
+    department_name: str
+    acknowledged_at: datetime | None
+    acknowledged_by: int | None  # the Telegram user who pressed "已报送" or sent /reported
+    acknowledged_by_name: str | None  # their name, while they are still a bound contact
+    contacts: tuple[str, ...]  # the department's contacts now
+
+
+@dataclass(frozen=True)
+class ComplianceLabels:
+    """The CSV's Chinese headers and values (responses/compliance.yml)."""
+
+    columns: tuple[str, ...]
+    report: str  # "{covers}月报"
+    acknowledged: str
+    missing: str
+
+
+def load_compliance_labels(responses: Path) -> ComplianceLabels:
+    raw = yaml.safe_load((responses / "compliance.yml").read_text("utf-8"))
+    return ComplianceLabels(
+        tuple(raw["columns"]), raw["report"], raw["acknowledged"], raw["missing"]
+    )
+
+
+# A cell a spreadsheet would read as a formula (CSV injection): a leading ' keeps it text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def write_compliance_csv(
+    rows: list[ComplianceRow], labels: ComplianceLabels, out: TextIO, tz: tzinfo
+) -> None:
+    """Times in the bureau's zone; every cell made safe to open in a spreadsheet."""
+    writer = csv.writer(out)
+    writer.writerow(labels.columns)
+    for row in rows:
+        at = (
+            row.acknowledged_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            if row.acknowledged_at
+            else ""
+        )
+        by = ""
+        if row.acknowledged_by is not None:
+            by = str(row.acknowledged_by)
+            if row.acknowledged_by_name:
+                by = f"{row.acknowledged_by_name}（{row.acknowledged_by}）"
+        cells = [
+            labels.report.format(covers=row.period.covers),
+            row.period.due.isoformat(),
+            row.department_name,
+            labels.acknowledged if row.acknowledged_at else labels.missing,
+            at,
+            by,
+            "、".join(row.contacts),
+        ]
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])

@@ -20,9 +20,12 @@ from scheduler.reporting import (
     DutyTerm,
     Period,
     ReportSchedule,
+    last_duty_day,
     overdue_day,
     period_for,
     reminder_days,
+    start_of_year_day,
+    year_end_day,
 )
 
 ACK_PREFIX = "r:"  # r:<period key> is the "已报送" button
@@ -54,11 +57,7 @@ class Duties:
 
     def ended(self, today: date) -> bool:
         """Past the last duty: the last monthly report's overdue day and the last year-end."""
-        last_day = overdue_day(self.term.last_period(self.schedule), self.calendar)
-        year = self.term.last_day.year
-        if self.term.covers(date(year, 12, 1)):
-            last_day = max(last_day, self._first_working_day_from(date(year, 12, 15)))
-        return today > last_day
+        return today > last_duty_day(self.term, self.schedule, self.calendar)
 
     def _ended_notice(self, today: date) -> list[Outgoing]:
         last = self.term.last_period(self.schedule)
@@ -129,10 +128,16 @@ class Duties:
             return []
         if not self.term.covers(period.covered):
             return []
-        late = self.departments.overdue(period.key)
-        names = [self.departments.names[d] for d in late]
+        ignored, unbound = self.departments.split_overdue(period.key)
+        late = ignored + unbound
+        names = self.departments.names
         admin_text = self._render(
-            "report_overdue_admin", today, names=names, due=period.due, covers=period.covers
+            "report_overdue_admin",
+            today,
+            ignored=[names[d] for d in ignored],
+            unbound=[names[d] for d in unbound],
+            due=period.due,
+            covers=period.covers,
         )
         messages = [Outgoing(f"overdue:{period.key}", admin, admin_text) for admin in self.admins]
         return messages + self._to_contacts(
@@ -151,11 +156,11 @@ class Duties:
         its duty covers (its December, its January)."""
         everyone = list(self.departments.names)
         december, january = date(today.year, 12, 1), date(today.year, 1, 1)
-        if today == self._first_working_day_from(date(today.year, 12, 15)):
+        if today == year_end_day(today.year, self.calendar):
             if not self.term.covers(december):
                 return []
             key, template, basis = f"yearend:{today.year}", "year_end", december
-        elif today == self._first_working_day_from(january):
+        elif today == start_of_year_day(today.year, self.calendar):
             if not self.term.covers(january):
                 return []
             key, template, basis = f"plan:{today.year}", "start_of_year", january
@@ -164,9 +169,6 @@ class Duties:
         return self._to_contacts(
             everyone, key, template, today, year=today.year, basis=self.term.basis_for(basis)
         )
-
-    def _first_working_day_from(self, day: date) -> date:
-        return day if self.calendar.is_workday(day) else self.calendar.first_working_day_after(day)
 
     def _calendar_notice(self, today: date) -> list[Outgoing]:
         # Reminders look up to a month ahead: check this year and the next month's year.

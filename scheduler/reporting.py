@@ -54,6 +54,11 @@ class DutyTerm:
     until: date | None = None  # the operator's last covered day; None: the plan's end
     start: date | None = None  # the operator's first covered day (a replacement schedule)
     basis: str | None = None  # the operator's legal basis
+    plan_start: date | None = None  # the plan's first day: no duty before it
+
+    @property
+    def first_day(self) -> date | None:
+        return self.start or self.plan_start
 
     @property
     def last_day(self) -> date:
@@ -61,7 +66,8 @@ class DutyTerm:
 
     def covers(self, day: date) -> bool:
         """A duty for the month (or year) starting on `day` is due."""
-        return (self.start is None or day >= self.start) and day <= self.last_day
+        first = self.first_day
+        return (first is None or day >= first) and day <= self.last_day
 
     def basis_for(self, day: date) -> str | None:
         """The operator's basis, or None: the plan itself is cited."""
@@ -94,6 +100,30 @@ def overdue_day(period: Period, calendar: WorkCalendar) -> date:
     """The first working day after the due date: unacknowledged reports are overdue then.
     When the 1st itself is a working day and the report is not in, the next working day."""
     return calendar.first_working_day_after(period.due)
+
+
+def first_working_day_from(day: date, calendar: WorkCalendar) -> date:
+    return day if calendar.is_workday(day) else calendar.first_working_day_after(day)
+
+
+def year_end_day(year: int, calendar: WorkCalendar) -> date:
+    """The year-end report's reminder (六(一)): the first working day from 15 December."""
+    return first_working_day_from(date(year, 12, 15), calendar)
+
+
+def start_of_year_day(year: int, calendar: WorkCalendar) -> date:
+    """The start-of-year training plan's reminder (六(二)): the first working day of January."""
+    return first_working_day_from(date(year, 1, 1), calendar)
+
+
+def last_duty_day(term: DutyTerm, schedule: ReportSchedule, calendar: WorkCalendar) -> date:
+    """The day of the last duty: the last monthly report's overdue follow-up, or the last
+    year-end report when that comes later."""
+    last = overdue_day(term.last_period(schedule), calendar)
+    year = term.last_day.year
+    if term.covers(date(year, 12, 1)):
+        last = max(last, year_end_day(year, calendar))
+    return last
 
 
 def today_local() -> date:

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.base import JobLookupError
@@ -19,14 +19,13 @@ from telegram import Bot
 from bot.config import Settings
 from bot.policy_pack import PolicyPack
 from bot.render import Renderer
+from scheduler.agenda import DutyRules
 from scheduler.broadcasts import Broadcasts
-from scheduler.calendar import load_calendar
 from scheduler.departments import Departments
 from scheduler.duties import Duties
 from scheduler.leader import Leadership
 from scheduler.outbox import Outbox, Outgoing, now_utc
 from scheduler.reminders import ReminderInfo, Reminders
-from scheduler.reporting import DutyTerm, ReportSchedule
 from scheduler.sender import Pacing, Sender
 from scheduler.subscriptions import Subscriptions
 from scheduler.telegram_transport import TelegramTransport
@@ -53,6 +52,7 @@ class SchedulerRuntime:
     departments: Departments = field(init=False)
     subscriptions: Subscriptions = field(init=False)
     broadcasts: Broadcasts = field(init=False)
+    rules: DutyRules = field(init=False)
     duties: Duties = field(init=False)
     sender: Sender = field(init=False)
     reminders: Reminders = field(init=False)
@@ -69,18 +69,14 @@ class SchedulerRuntime:
         self.departments = Departments(self.sessions, self.settings.departments)
         self.subscriptions = Subscriptions(self.sessions, config.topics, config.quiet_hours)
         self.broadcasts = Broadcasts(self.sessions, self.outbox, self.subscriptions, self.renderer)
-        hour, minute = (int(x) for x in config.send_at.split(":"))
+        self.rules = DutyRules.from_settings(self.settings, self.pack.plan)
         self.duties = Duties(
             self.departments,
-            load_calendar(self.settings.paths.policy / "calendar.yml"),
-            ReportSchedule(
-                config.report_lead_working_days, time(hour, minute), config.report_due_day
-            ),
+            self.rules.calendar,
+            self.rules.schedule,
             self.renderer,
             self.settings.admins,
-            DutyTerm(
-                self.pack.plan.end, config.duties_until, config.duties_from, config.duties_basis
-            ),
+            self.rules.term,
             tips_stop=not config.tip_keep_after_plan,
         )
         self.sender = Sender(

@@ -5,16 +5,43 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TextIO
 
+from bot.channels.commands import Command
 from bot.channels.plain import to_plain
 from bot.dialogue.core import Dialogue
 from bot.dialogue.types import Context, Reply
 from bot.privacy import mask_personal_numbers
 
 PROMPT = "您> "
+# The commands the console understands; /help lists them (from responses/commands.yml).
+CONSOLE_COMMANDS = frozenset({"start", "menu", "help", "check"})
 QUIT_WORDS = {"exit", "quit", "退出", ":q"}
+
+
+class StartupProgress:
+    """Progress while the NLU service loads ("正在启动语言理解服务…（已等待 20 秒）"): one line
+    rewritten in place on a terminal, a line each otherwise (a log file, a pipe)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._in_place = stream.isatty()
+        self._shown = False
+
+    def __call__(self, text: str) -> None:
+        if self._in_place:
+            self._stream.write("\r" + text + "\033[K")
+        else:
+            self._stream.write(text + "\n")
+        self._stream.flush()
+        self._shown = True
+
+    def done(self) -> None:
+        """Clear the in-place line before the conversation starts."""
+        if self._in_place and self._shown:
+            self._stream.write("\r\033[K")
+            self._stream.flush()
 
 
 def show(reply: Reply, out: TextIO) -> dict[str, str]:
@@ -30,9 +57,15 @@ def show(reply: Reply, out: TextIO) -> dict[str, str]:
     return payloads
 
 
-async def chat(dialogue: Dialogue, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
+async def chat(
+    dialogue: Dialogue,
+    inp: TextIO = sys.stdin,
+    out: TextIO = sys.stdout,
+    commands: Sequence[Command] = (),
+) -> None:
     """Type a question; type a button's number (or its label) to press it; 退出 or Ctrl-D
-    to leave."""
+    to leave. `commands`: the public commands, of which /help lists those the console has."""
+    helped = [c for c in commands if c.name in CONSOLE_COMMANDS]
     context = Context()
     payloads = show(dialogue.welcome(), out)
     out.write("（输入问题回车即可；输入按钮编号可点选；输入“退出”结束）\n")
@@ -50,7 +83,7 @@ async def chat(dialogue: Dialogue, inp: TextIO = sys.stdin, out: TextIO = sys.st
         elif text in {"/start", "/menu"}:
             reply = dialogue.welcome()
         elif text == "/help":
-            reply = dialogue.message("help")
+            reply = dialogue.message("help", commands=helped)
         elif text == "/check":
             reply = dialogue.start_check(context)
         else:

@@ -20,12 +20,16 @@ from telegram.ext import (
 )
 
 from bot.assistant import Assistant, running_assistant
+from bot.channels.commands import COMMANDS_KEY, CommandBook, load_commands, register_commands
 from bot.channels.keyboard import inline_keyboard
 from bot.channels.telegram_catalogue import add_handlers as add_catalogue_handlers
-from bot.channels.telegram_scheduler import RUNTIME_KEY
+from bot.channels.telegram_duties import add_handlers as add_duty_handlers
+from bot.channels.telegram_duties import on_reported, on_schedule
+from bot.channels.telegram_scheduler import RUNTIME_KEY, on_reminders, on_subscribe
 from bot.channels.telegram_scheduler import add_handlers as add_scheduler_handlers
 from bot.config import Settings
 from bot.dialogue.core import Dialogue
+from bot.dialogue.payloads import TOPIC_PREFIX
 from bot.dialogue.types import Context, Reply
 from bot.logging_setup import log_webhook_rejections
 from bot.observability import HealthServer, Metrics
@@ -60,13 +64,44 @@ def _chat_context(context: ContextTypes.DEFAULT_TYPE) -> Context:
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if context.args and await _deep_link(update, context, context.args[0]):
+        return
     user = update.effective_user
     name = user.first_name if user else None
     await send_reply(update.effective_message, _dialogue(context).welcome(name))
 
 
+async def _deep_link(update: Update, context: ContextTypes.DEFAULT_TYPE, parameter: str) -> bool:
+    """/start PARAMETER from a link (t.me/<bot>?start=check): a command listed in
+    responses/commands.yml, or a topic id. False: not one, the welcome follows."""
+    book: CommandBook = context.application.bot_data[COMMANDS_KEY]
+    handler = DEEP_LINKS.get(parameter) if parameter in book.deep_links else None
+    if handler is not None:
+        context.args = []  # the target command runs as if typed bare
+        await handler(update, context)
+        return True
+    assistant: Assistant = context.application.bot_data[ASSISTANT_KEY]
+    if parameter in assistant.pack.topics:
+        reply = _dialogue(context).handle_button(TOPIC_PREFIX + parameter, _chat_context(context))
+        _count(context, reply)
+        await send_reply(update.effective_message, reply)
+        return True
+    return False
+
+
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await send_reply(update.effective_message, _dialogue(context).message("help"))
+    """What this person may use: the public commands, and a contact's and an admin's."""
+    book: CommandBook = context.application.bot_data[COMMANDS_KEY]
+    settings: Settings = context.application.bot_data["settings"]
+    runtime: SchedulerRuntime = context.application.bot_data[RUNTIME_KEY]
+    chat_id = update.effective_chat.id
+    contact = runtime.departments.contact(chat_id) is not None
+    user = update.effective_user
+    admin = user is not None and user.id in settings.admins
+    commands = book.for_chat(contact=contact, admin=admin)
+    await send_reply(
+        update.effective_message, _dialogue(context).message("help", commands=commands)
+    )
 
 
 async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -100,6 +135,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_reply(query.message, reply)
 
 
+# /start PARAMETER → the command it opens (those allowed are listed in responses/commands.yml).
+DEEP_LINKS = {
+    "check": on_check,
+    "subscribe": on_subscribe,
+    "help": on_help,
+    "menu": on_menu,
+    "reminders": on_reminders,
+    "schedule": on_schedule,
+    "reported": on_reported,
+}
+
+
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_reply(update.effective_message, _dialogue(context).message("unknown_command"))
 
@@ -127,13 +174,20 @@ async def _post_init(application: Application) -> None:
     metrics = Metrics()
     application.bot_data[METRICS_KEY] = metrics
     assistant = await stack.enter_async_context(
-        running_assistant(settings, reminders=True, metrics=metrics)
+        running_assistant(settings, reminders=True, metrics=metrics, on_wait=log.info)
     )
     application.bot_data[ASSISTANT_KEY] = assistant
     runtime = SchedulerRuntime(
         settings, assistant.sessions, assistant.renderer, application.bot, assistant.pack
     )
     application.bot_data[RUNTIME_KEY] = runtime
+    contacts = await asyncio.to_thread(runtime.departments.contacts)
+    await register_commands(
+        application.bot,
+        application.bot_data[COMMANDS_KEY],
+        settings.admins,
+        [c.chat_id for c in contacts],
+    )
     runtime.sender.on_outcome = lambda status: metrics.sends.labels(status).inc()
     if settings.scheduler.embedded:
         await runtime.start(database_url(settings.paths.var, settings.database_url))
@@ -181,6 +235,8 @@ def build_application(settings: Settings) -> Application:
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     application = builder.post_init(_post_init).post_shutdown(_post_shutdown).build()
     application.bot_data["settings"] = settings
+    application.bot_data[COMMANDS_KEY] = load_commands(settings.paths.responses)
+    add_duty_handlers(application, settings, fallback=on_text)
     add_scheduler_handlers(application)
     add_catalogue_handlers(application, settings)
     application.add_handler(CommandHandler("start", on_start))

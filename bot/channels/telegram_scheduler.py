@@ -21,11 +21,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.commands import COMMANDS_KEY, CommandBook, set_chat_commands
 from bot.channels.keyboard import inline_keyboard
 from bot.config import Settings
 from bot.dialogue.types import Button
 from bot.privacy import mask_personal_numbers
 from scheduler.broadcasts import BROADCAST_PREFIX
+from scheduler.departments import load_compliance_labels, write_compliance_csv
 from scheduler.duties import ACK_PREFIX
 from scheduler.outbox import now_utc
 from scheduler.reminders import DEFAULT_TEXT, reminder_text
@@ -85,6 +87,17 @@ def admin_only(handler: Handler) -> Handler:
     return wrapped
 
 
+async def _refresh_commands(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """This chat's "/" menu after binding or /stop: a contact's commands, or the public ones."""
+    book: CommandBook | None = context.application.bot_data.get(COMMANDS_KEY)
+    chat_id = update.effective_chat.id
+    if book is None:
+        return
+    settings: Settings = context.application.bot_data["settings"]
+    contact = _runtime(context).departments.contact(chat_id) is not None
+    await set_chat_commands(context.bot, book, chat_id, contact, chat_id in settings.admins)
+
+
 def _last_due_period(runtime: SchedulerRuntime) -> Period:
     schedule: ReportSchedule = runtime.duties.schedule
     today = today_local()
@@ -112,6 +125,7 @@ async def on_bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _say(update, _render(context, "bind_failed"))
         return
     log.info("chat %s bound to department %s", update.effective_chat.id, department)
+    await _refresh_commands(update, context)
     await _say(
         update, _render(context, "bind_ok", department_name=runtime.departments.names[department])
     )
@@ -152,7 +166,15 @@ async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
     else:
         await _say(
-            update, _render(context, "ack_already", department_name=name, covers=period.covers)
+            update,
+            _render(
+                context,
+                "ack_already",
+                department_name=name,
+                covers=period.covers,
+                next_reminder=None,
+                next_covers=None,
+            ),
         )
 
 
@@ -218,6 +240,7 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime.subscriptions.forget(chat_id)
     if context.chat_data is not None:
         context.chat_data.clear()
+    await _refresh_commands(update, context)
     await _say(update, _render(context, "stopped"))
 
 
@@ -321,29 +344,47 @@ async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 @admin_only
 async def on_newcode(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A one-time bind code; the department by its id, its Chinese name or a unique part."""
     runtime = _runtime(context)
-    department = context.args[0] if context.args else ""
-    if department not in runtime.departments.names:
-        await _say(
-            update, _render(context, "new_code_usage", departments=runtime.departments.names)
-        )
+    names = runtime.departments.names
+    query = " ".join(context.args or [])
+    matches = runtime.departments.resolve(query)
+    if len(matches) != 1:
+        if matches:
+            text = _render(
+                context, "new_code_ambiguous", query=query, matches=[names[d] for d in matches]
+            )
+        else:
+            text = _render(context, "new_code_usage", departments=names, query=query)
+        await _say(update, text)
         return
+    department = matches[0]
     code = runtime.departments.new_code(department, update.effective_user.id)
-    await _say(
-        update,
-        _render(
-            context, "new_code", code=code, department_name=runtime.departments.names[department]
-        ),
-    )
+    await _say(update, _render(context, "new_code", code=code, department_name=names[department]))
 
 
 @admin_only
 async def on_overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Who has not acknowledged the last due report, and who has not yet sent the next."""
+    """The last due report and the next: departments with a contact that have not
+    acknowledged (reminded), apart from those with no contact (never reminded)."""
     runtime = _runtime(context)
+    term = runtime.duties.term
     last = _last_due_period(runtime)
-    upcoming = _next_period(runtime)
+    upcoming: Period | None = _next_period(runtime)
+    if not term.covers(last.covered):  # the duties ended: their last report, nothing next
+        last, upcoming = term.last_period(runtime.duties.schedule), None
+    elif not term.covers(upcoming.covered):
+        upcoming = None
     names = runtime.departments.names
+
+    def split(period: Period | None) -> tuple[list[str], list[str]]:
+        if period is None:
+            return [], []
+        ignored, unbound = runtime.departments.split_overdue(period.key)
+        return [names[d] for d in ignored], [names[d] for d in unbound]
+
+    last_ignored, last_unbound = split(last)
+    upcoming_ignored, upcoming_unbound = split(upcoming)
     await _say(
         update,
         _render(
@@ -351,8 +392,10 @@ async def on_overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             "report_status_admin",
             last=last,
             upcoming=upcoming,
-            last_names=[names[d] for d in runtime.departments.overdue(last.key)],
-            upcoming_names=[names[d] for d in runtime.departments.overdue(upcoming.key)],
+            last_ignored=last_ignored,
+            last_unbound=last_unbound,
+            upcoming_ignored=upcoming_ignored,
+            upcoming_unbound=upcoming_unbound,
         ),
     )
 
@@ -371,20 +414,42 @@ async def on_remind_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _say(update, _render(context, "remind_now_done", count=count, covers=period.covers))
 
 
+COMPLIANCE_MONTHS = 13  # the next report and the twelve before it
+
+
 @admin_only
 async def on_compliance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The next period and the twelve before it, as CSV (newest first)."""
+    """The acknowledgements as CSV (newest report first), within the duties' term, with a
+    caption naming the months covered as the reminders name them."""
     runtime = _runtime(context)
-    upcoming = _next_period(runtime)
-    periods = []
-    year, month = upcoming.due.year, upcoming.due.month
-    for _ in range(13):
-        periods.append(f"{year}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    term = runtime.duties.term
+    newest = _next_period(runtime)
+    if not term.covers(newest.covered):
+        newest = min(newest, term.last_period(runtime.duties.schedule), key=lambda p: p.due)
+    periods = [newest]
+    while len(periods) < COMPLIANCE_MONTHS:
+        covered = periods[-1].covered  # the one before is due on the 1st of that month
+        before = Period(date(covered.year, covered.month, runtime.duties.schedule.due_day))
+        if not term.covers(before.covered):
+            break
+        periods.append(before)
+    labels = load_compliance_labels(runtime.settings.paths.responses)
     buffer = io.StringIO()
-    runtime.departments.write_compliance_csv(periods, buffer)
+    write_compliance_csv(runtime.departments.compliance(periods), labels, buffer, TZ)
+    caption = _render(
+        context,
+        "compliance_caption",
+        first=periods[-1],
+        last=periods[0],
+        months=len(periods),
+        departments=len(runtime.departments.names),
+    )
+    first, last = periods[-1].covered, periods[0].covered
     await update.effective_message.reply_document(
-        io.BytesIO(buffer.getvalue().encode("utf-8-sig")), filename="compliance.csv"
+        io.BytesIO(buffer.getvalue().encode("utf-8-sig")),  # the BOM: Excel reads UTF-8
+        filename=f"compliance-{first:%Y-%m}-to-{last:%Y-%m}.csv",
+        caption=caption,
+        parse_mode=ParseMode.HTML,
     )
 
 

@@ -55,7 +55,8 @@ def test_department_binding_reminder_and_acknowledgement(bot_process: BotProcess
     count = len(api.messages_to(ADMIN))
     api.push_text(ADMIN, "/overdue")
     after = api.wait_for_messages(ADMIN, count + 1)[-1].text
-    assert "经信" not in after.split("尚未报送")[1]
+    upcoming = after.split("月报</b>")[-1]  # the next report's section
+    assert "经信" not in upcoming and "没有联系人" in upcoming
 
     api.push_text(CONTACT, "/overdue")  # not an admin
     api.wait_for_text(CONTACT, "只对市人力社保局的管理员开放")
@@ -65,8 +66,8 @@ def test_department_binding_reminder_and_acknowledgement(bot_process: BotProcess
     while not api.calls("sendDocument") and time.monotonic() < deadline:
         time.sleep(0.05)
     rows = list(csv.DictReader(io.StringIO(api.calls("sendDocument")[0].params["document"])))
-    jingxin = [r for r in rows if r["department"] == "jingxin" and r["acknowledged"] == "yes"]
-    assert jingxin and jingxin[0]["acknowledged_by"] == str(CONTACT)
+    jingxin = [r for r in rows if r["部门"] == "经信" and r["状态"] == "已确认"]
+    assert jingxin and jingxin[0]["确认人"].endswith(f"（{CONTACT}）")
     assert api.errors == []
     assert TOKEN.split(":")[1] not in bot_process.log_path.read_text()
 

@@ -221,8 +221,9 @@ class BotApiStandIn:
         for key, value in form.items():
             if isinstance(value, str):
                 params[key] = value
-            else:  # an uploaded file (sendDocument)
+            else:  # an uploaded file (sendDocument): its text, and its name beside it
                 params[key] = value.file.read().decode("utf-8-sig", errors="replace")
+                params[f"{key}_filename"] = value.filename
         return params
 
     async def _handle(self, request: web.Request) -> web.Response:

@@ -5,6 +5,7 @@ own legal basis), a year missing from the calendar, and idempotent re-runs."""
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import date, datetime, time
 
@@ -12,10 +13,16 @@ import pytest
 
 from bot.render import Renderer
 from scheduler.calendar import WorkCalendar
-from scheduler.departments import Departments
+from scheduler.departments import (
+    Departments,
+    load_compliance_labels,
+    spreadsheet_safe,
+    write_compliance_csv,
+)
 from scheduler.duties import Duties
 from scheduler.outbox import Outbox
 from scheduler.reporting import TZ, DutyTerm, Period, ReportSchedule
+from tests.conftest import ROOT
 
 NAMES = {"jingxin": "经信", "jiaoyu": "教育", "canlian": "残联"}
 ADMIN = 9001
@@ -36,9 +43,7 @@ def departments(sessions) -> Departments:
 
 
 def make_duties(departments: Departments, renderer: Renderer, term: DutyTerm) -> Duties:
-    return Duties(
-        departments, WorkCalendar(), ReportSchedule(), renderer, frozenset({ADMIN}), term
-    )
+    return Duties(departments, WorkCalendar(), ReportSchedule(), renderer, frozenset({ADMIN}), term)
 
 
 @pytest.fixture()
@@ -111,14 +116,72 @@ def test_missing_calendar_year_falls_back_and_tells_admins_once(
     assert outbox.counts("calendar-missing:2027") == {"pending": 1}
 
 
-def test_compliance_csv(departments: Departments):
+def test_compliance_csv_in_chinese_names_the_month_covered(departments: Departments):
     departments.acknowledge("2020-10", "jiaoyu", 102, at("2020-09-29", 10))
     out = io.StringIO()
-    departments.write_compliance_csv(["2020-10"], out)
-    lines = out.getvalue().splitlines()
-    assert lines[0].startswith("period,department")
-    assert "2020-10,jiaoyu,教育,yes,2020-09-29T" in out.getvalue()
-    assert "2020-10,jingxin,经信,no" in out.getvalue()
+    rows = departments.compliance([Period(date(2020, 10, 1)), Period(date(2020, 9, 1))])
+    write_compliance_csv(rows, load_compliance_labels(ROOT / "responses"), out, TZ)
+    table = list(csv.reader(io.StringIO(out.getvalue())))
+    assert table[0] == ["所属月份", "应报日期", "部门", "状态", "确认时间", "确认人", "当前联系人"]
+    by_key = {(r[0], r[2]): r for r in table[1:]}
+    assert len(table) == 1 + 2 * len(NAMES)
+    # The month covered, as the reminders say it; the time in Asia/Shanghai.
+    assert by_key[("2020年9月月报", "教育")] == [
+        "2020年9月月报",
+        "2020-10-01",
+        "教育",
+        "已确认",
+        "2020-09-29 10:00",
+        "联系人（102）",
+        "联系人",
+    ]
+    assert by_key[("2020年9月月报", "经信")][3:6] == ["未确认", "", ""]
+    assert by_key[("2020年8月月报", "教育")][3] == "未确认"
+
+
+def test_compliance_csv_neutralises_formula_cells(sessions):
+    names = {"evil": '=HYPERLINK("http://x","点我")', "plus": "+1", "ok": "经信"}
+    departments = Departments(sessions, names)
+    departments.bind(301, departments.new_code("evil", ADMIN), "@SUM(A1:A9)")
+    departments.bind(302, departments.new_code("plus", ADMIN), "-2+3")
+    departments.acknowledge("2020-10", "evil", 301, at("2020-09-29", 10))
+    out = io.StringIO()
+    rows = departments.compliance([Period(date(2020, 10, 1))])
+    write_compliance_csv(rows, load_compliance_labels(ROOT / "responses"), out, TZ)
+    table = list(csv.reader(io.StringIO(out.getvalue())))[1:]
+    cells = [cell for row in table for cell in row if cell]
+    assert not [c for c in cells if c[0] in "=+-@"], cells
+    evil = next(r for r in table if "HYPERLINK" in r[2])
+    assert evil[2] == "'" + names["evil"]
+    assert evil[5] == "'@SUM(A1:A9)（301）" and evil[6] == "'@SUM(A1:A9)"
+    assert next(r for r in table if r[2] == "'+1")[6] == "'-2+3"
+    assert spreadsheet_safe("经信") == "经信" and spreadsheet_safe("\t=1") == "'\t=1"
+
+
+def test_overdue_splits_departments_without_a_contact(sessions, renderer: Renderer):
+    departments = Departments(sessions, NAMES)
+    departments.bind(101, departments.new_code("jingxin", ADMIN), "联系人")
+    departments.bind(102, departments.new_code("jiaoyu", ADMIN), "联系人")
+    departments.acknowledge("2020-10", "jiaoyu", 102)
+    assert departments.split_overdue("2020-10") == (["jingxin"], ["canlian"])
+    duties = make_duties(departments, renderer, DutyTerm(PLAN_END))
+    (admin,) = [m for m in duties.due_messages(at("2020-10-09")) if m.chat_id == ADMIN]
+    reminded, unbound = admin.text.split("没有联系人")
+    assert "经信" in reminded and "残联" not in reminded
+    assert "残联" in unbound and "/newcode" in unbound
+
+
+def test_departments_are_found_by_name_or_a_unique_part(sessions):
+    departments = Departments(
+        sessions, {"jingxin": "经信", "nongye": "农业农村", "tuiyi": "退役军人事务", "x": "农业"}
+    )
+    assert departments.resolve("jingxin") == ["jingxin"]
+    assert departments.resolve("经信") == ["jingxin"]
+    assert departments.resolve("市经信局") == ["jingxin"]  # the name inside a longer one
+    assert departments.resolve("退役军人") == ["tuiyi"]
+    assert departments.resolve("农业") == ["x"]  # an exact name wins
+    assert departments.resolve("农") == ["nongye", "x"]  # ambiguous: both offered
+    assert departments.resolve("教育") == [] and departments.resolve("  ") == []
 
 
 def test_bind_codes_are_one_time(departments: Departments):
@@ -141,9 +204,11 @@ def test_the_last_monthly_report_is_the_one_due_2022_01_01(duties: Duties):
     assert {m.message_key for m in overdue} == {"overdue:2022-01", "followup:2022-01"}
     # The next report (due 2022-02-01, covering January 2022) is not the plan's.
     for day in ["2022-01-28", "2022-02-07", "2022-02-24", "2022-02-28", "2026-11-26"]:
-        assert not [m for m in duties.due_messages(at(day)) if m.message_key.startswith(
-            ("report:", "overdue:", "followup:")
-        )], day
+        assert not [
+            m
+            for m in duties.due_messages(at(day))
+            if m.message_key.startswith(("report:", "overdue:", "followup:"))
+        ], day
     # /remindnow after the end: nothing to send for a month no duty covers.
     assert duties.reminders_for(Period(date(2022, 1, 1)), "manual") != []
     assert duties.reminders_for(Period(date(2022, 2, 1)), "manual") == []
@@ -173,9 +238,7 @@ def test_admins_are_told_once_when_the_duties_end(duties: Duties, sessions):
     assert outbox.enqueue(later) == 0
 
 
-def test_an_operator_extension_cites_its_own_basis(
-    departments: Departments, renderer: Renderer
-):
+def test_an_operator_extension_cites_its_own_basis(departments: Departments, renderer: Renderer):
     duties = make_duties(departments, renderer, DutyTerm(PLAN_END, date(2023, 12, 31), None, BASIS))
     plans_last = duties.due_messages(at("2021-12-29"))
     assert "六(一)" in plans_last[0].text and BASIS not in plans_last[0].text

@@ -6,11 +6,14 @@ from datetime import date
 
 import pytest
 
+from bot.channels.commands import load_commands
 from bot.eligibility.conversation import load_questions
 from bot.eligibility.service import load_checker
 from bot.policy_pack import PolicyPack
 from bot.render import Renderer
-from scheduler.reporting import Period
+from scheduler.agenda import DutyRules, agenda, upcoming
+from scheduler.calendar import WorkCalendar
+from scheduler.reporting import DutyTerm, Period, ReportSchedule
 from tests.conftest import PLAN_DAY, ROOT, TODAY
 from tests.support.telegram_html import telegram_html_error
 
@@ -22,6 +25,10 @@ EXTRA = {
     },
     "messages/welcome.j2": lambda pack: {"name": "<小王 & 朋友>"},
     "messages/too_long.j2": lambda pack: {"limit": 300},
+    "messages/nlu_starting.j2": lambda pack: {"seconds": 20},
+    "messages/help.j2": lambda pack: {
+        "commands": load_commands(ROOT / "responses").for_chat(contact=True, admin=True)
+    },
     "messages/group.j2": lambda pack: {"group": pack.groups.groups[0]},
     "messages/other_city.j2": lambda pack: {"cities": ["杭州", "<苏州>"]},
     "messages/check_question.j2": lambda pack: {"question": _QUESTIONS[0], "number": 1},
@@ -43,15 +50,19 @@ _PERIOD = {
     "basis": None,
 }
 _LAST = Period(date(2020, 10, 1))
+_RULES = DutyRules(WorkCalendar(), ReportSchedule(), DutyTerm(date(2021, 12, 31)))
+_COMING = upcoming(date(2020, 12, 1), _RULES, 2)
 SCHEDULED = {
     "report_reminder": _PERIOD,
     "report_followup": _PERIOD,
-    "report_overdue_admin": {**_PERIOD, "names": ["经信", "残联"]},
+    "report_overdue_admin": {**_PERIOD, "ignored": ["经信"], "unbound": ["残联<&>"]},
     "report_status_admin": {
         "last": _LAST,
         "upcoming": Period(date(2020, 11, 1)),
-        "last_names": ["经信"],
-        "upcoming_names": [],
+        "last_ignored": ["经信"],
+        "last_unbound": ["残联"],
+        "upcoming_ignored": [],
+        "upcoming_unbound": ["残联"],
     },
     "year_end": {"department_name": "教育", "year": 2020, "basis": None},
     "start_of_year": {"department_name": "教育", "year": 2021, "basis": "《关于<继续>报送的通知》"},
@@ -65,10 +76,33 @@ SCHEDULED = {
     "remind_now_ended": {"covers": "2021年12月"},
     "calendar_missing": {"year": 2027},
     "ack_recorded": {**_PERIOD, "when": "09月29日 10:00"},
-    "ack_already": _PERIOD,
+    "ack_already": {**_PERIOD, "next_reminder": date(2020, 10, 28), "next_covers": "2020年10月"},
+    "new_code_ambiguous": {"query": "农", "matches": ["农业农村", "农<业>"]},
+    "reported_no_duty": {"last_day": date(2022, 1, 4), "basis": None},
+    "how_cancel": {"contact": True, "department_name": "经信"},
+    "how_bind_code": {"contact": True, "department_name": "经信<&>"},
+    "compliance_caption": {
+        "first": Period(date(2019, 12, 1)),
+        "last": Period(date(2020, 12, 1)),
+        "months": 13,
+        "departments": 11,
+    },
+    "schedule_coming": {
+        "reports": _COMING[0],
+        "yearly": _COMING[1],
+        "department_name": "经信<&>",
+        "contact": False,
+        "estimated": [2021],
+        "send_at": "09:00",
+        "has_file": True,
+        "year": 2020,
+    },
+    "schedule_year": {"agenda": agenda(2021, _RULES)},
+    "schedule_closed": {"agenda": agenda(2023, _RULES), "for_operator": True},
+    "schedule_caption": {"year": 2020, "count": 50},
     "bind_ok": _PERIOD,
     "new_code": {**_PERIOD, "code": "ABCD2345"},
-    "new_code_usage": {"departments": {"jingxin": "经信"}},
+    "new_code_usage": {"departments": {"jingxin": "经信"}, "query": "<x>"},
     "subscribe_menu": {
         "topics": {"publicity": "政策宣传", "claim": "申领提醒"},
         "chosen": {"publicity"},
