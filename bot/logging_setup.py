@@ -1,4 +1,5 @@
-"""Logging that never prints secrets: tokens are redacted from every record."""
+"""Logging that never prints secrets or personal numbers: tokens are redacted and ID,
+mobile and bank card numbers masked (bot.privacy) in every record."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 import logging
 import os
 import re
+
+from bot.privacy import mask
 
 # Telegram bot tokens (123456:ABC…) and ?token=… query parameters.
 _SECRET_PATTERNS = (
@@ -16,7 +19,7 @@ _SECRET_PATTERNS = (
 
 def redact(text: str) -> str:
     text = _SECRET_PATTERNS[0].sub("<bot-token>", text)
-    return _SECRET_PATTERNS[1].sub(r"\1<redacted>", text)
+    return mask(_SECRET_PATTERNS[1].sub(r"\1<redacted>", text))
 
 
 class RedactingFormatter(logging.Formatter):

@@ -10,6 +10,7 @@ from typing import TextIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
+from bot.privacy import mask
 from bot.store.models import UnansweredQuestion
 
 
@@ -28,12 +29,12 @@ class MissLog:
         self._sessions = sessions
 
     def record(self, text: str, kind: str, intent: str | None, confidence: float | None) -> None:
-        """`text` must already be masked (see bot.privacy)."""
+        """`text` is masked again here (idempotent): nothing unmasked is ever stored."""
         with self._sessions.begin() as session:
             session.add(
                 UnansweredQuestion(
                     asked_at=datetime.now(UTC),
-                    text=text,
+                    text=mask(text),
                     kind=kind,
                     intent=intent,
                     confidence=confidence,

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
+from bot.privacy import mask
 from bot.store.models import Reminder
 from scheduler.outbox import now_utc
 
@@ -54,7 +55,7 @@ class Reminders:
         with self._sessions.begin() as session:
             row = Reminder(
                 chat_id=chat_id,
-                text=text,
+                text=mask(text)[:200],
                 kind=kind_of(text),
                 due_at=due_at,
                 created_at=now_utc(),

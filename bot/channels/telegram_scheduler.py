@@ -391,7 +391,7 @@ async def on_compliance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 @admin_only
 async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime = _runtime(context)
-    text = (update.effective_message.text or "").partition(" ")[2].strip()
+    text = mask_personal_numbers(update.effective_message.text or "").text.partition(" ")[2].strip()
     send_at = None
     if "|" in text:  # "/broadcast 明天上午10点 | 内容": scheduled
         when_text, _, text = (part.strip() for part in text.partition("|"))
