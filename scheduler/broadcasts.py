@@ -108,5 +108,6 @@ class Broadcasts:
                 if counts.get(PENDING) or counts.get(SENDING):
                     continue
                 row.status, row.reported = "done", True
-                reports.append(Report(row.id, row.created_by, counts))
+                if row.created_by is not None:  # None: the admin has since used /stop
+                    reports.append(Report(row.id, row.created_by, counts))
         return reports

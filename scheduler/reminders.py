@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from bot.privacy import mask
@@ -87,7 +87,3 @@ class Reminders:
                 return False
             row.status = status
             return True
-
-    def forget(self, chat_id: int) -> None:
-        with self._sessions.begin() as session:
-            session.execute(delete(Reminder).where(Reminder.chat_id == chat_id))

@@ -28,8 +28,10 @@ from bot.config import Settings
 from bot.dialogue.core import Dialogue
 from bot.dialogue.types import Context, Reply
 from bot.logging_setup import log_webhook_rejections
+from bot.misses import asked_in
 from bot.observability import HealthServer, Metrics
 from bot.store.db import database_url
+from bot.store.retention import chat_key
 from scheduler.runtime import SchedulerRuntime
 
 log = logging.getLogger(__name__)
@@ -86,7 +88,12 @@ def _count(context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    reply = await _dialogue(context).handle_text(message.text or "", _chat_context(context))
+    # Unanswered questions are recorded with the chat (hashed), so /stop can erase them.
+    origin = asked_in.set(chat_key(update.effective_chat.id) if update.effective_chat else None)
+    try:
+        reply = await _dialogue(context).handle_text(message.text or "", _chat_context(context))
+    finally:
+        asked_in.reset(origin)
     _count(context, reply)
     await send_reply(message, reply)
 

@@ -67,6 +67,7 @@ SCHEDULED = {
     "ack_recorded": {**_PERIOD, "when": "09月29日 10:00"},
     "ack_already": _PERIOD,
     "bind_ok": _PERIOD,
+    "bind_failed": {"valid_days": 7},
     "new_code": {**_PERIOD, "code": "ABCD2345"},
     "new_code_usage": {"departments": {"jingxin": "经信"}},
     "subscribe_menu": {
