@@ -18,6 +18,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from tornado.httpserver import HTTPServer
 
 from bot.assistant import Assistant, running_assistant
 from bot.channels.keyboard import inline_keyboard
@@ -209,8 +210,12 @@ def run(settings: Settings) -> None:
     if telegram.webhook_url:
         if not telegram.webhook_secret:
             raise SystemExit("TELEGRAM_WEBHOOK_SECRET 未设置：Webhook 模式必须设置密钥。")
-        # Requests with a wrong or missing secret header get 403, each one logged.
-        log_webhook_rejections()
+        # Requests with a wrong or missing secret header get 403, logged once a minute.
+        limits = settings.webhook_limits
+        log_webhook_rejections(limits.log_rejections_every_seconds)
+        # Bodies over the limit are refused from their Content-Length before being read
+        # (tornado's default buffers up to 100 MB before the secret is checked).
+        HTTPServer.configure(None, max_body_size=limits.max_body_bytes)
         application.run_webhook(
             listen=telegram.webhook_listen,
             port=telegram.webhook_port,
