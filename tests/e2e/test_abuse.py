@@ -31,7 +31,7 @@ def _new_code(bot: BotProcess, department: str = "jingxin") -> str:
     api = bot.api
     before = len(api.messages_to(ADMIN))
     api.push_text(ADMIN, f"/newcode {department}")
-    message = api.wait_for_messages(ADMIN, before + 1)[-1]
+    message = api.wait_for_messages(ADMIN, before + 1, timeout=90)[-1]  # the bot may be starting
     found = re.search(r"<code>([A-Z0-9]+)</code>", message.text)
     assert found is not None, message.text
     return found.group(1)
