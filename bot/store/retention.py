@@ -15,6 +15,7 @@ from bot.store.models import (
     BindAttempt,
     BindCode,
     Broadcast,
+    CatalogueVersion,
     Delivery,
     DepartmentContact,
     Reminder,
@@ -65,6 +66,7 @@ def forget(sessions: sessionmaker, chat_id: int, user_id: int | None) -> None:
             BindCode.created_by,
             ReportAck.acknowledged_by,
             Broadcast.created_by,
+            CatalogueVersion.imported_by,
             DepartmentContact.bound_by,
         ):
             session.execute(
