@@ -81,6 +81,24 @@ class SchedulerSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How long what came from a person is kept (config.yml → retention), and the limits on
+    department binding (config.yml → binding)."""
+
+    unanswered_questions_days: int = 180
+    delivered_texts_days: int = 180
+    purge_at: str = "03:30"
+    bind_code_valid_days: int = 7
+    failed_binds_per_hour: int = 5
+
+
+@dataclass(frozen=True)
+class WebhookLimits:
+    max_body_bytes: int = 1_000_000
+    log_rejections_every_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class Paths:
     policy: Path
     responses: Path
@@ -100,6 +118,8 @@ class Settings:
     metrics_listen: str = "127.0.0.1"
     metrics_port: int = 0
     database_url: str | None = field(default=None, repr=False)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    webhook_limits: WebhookLimits = field(default_factory=WebhookLimits)
 
 
 def _duties(raw: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +150,8 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
     scheduler = raw.get("scheduler", {})
     webhook = telegram.get("webhook") or {}
     paths = raw.get("paths", {})
+    retention = raw.get("retention") or {}
+    binding = raw.get("binding") or {}
     return Settings(
         nlu=NluSettings(
             url=env.get("NLU_URL") or nlu.get("url") or None,
@@ -197,4 +219,15 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             env.get("METRICS_PORT") or (raw.get("observability") or {}).get("port", 0)
         ),
         database_url=env.get("DATABASE_URL") or (raw.get("database") or {}).get("url") or None,
+        retention=RetentionSettings(
+            unanswered_questions_days=int(retention.get("unanswered_questions_days", 180)),
+            delivered_texts_days=int(retention.get("delivered_texts_days", 180)),
+            purge_at=str(retention.get("purge_at", "03:30")),
+            bind_code_valid_days=int(binding.get("code_valid_days", 7)),
+            failed_binds_per_hour=int(binding.get("failed_binds_per_hour", 5)),
+        ),
+        webhook_limits=WebhookLimits(
+            max_body_bytes=int(webhook.get("max_body_bytes", 1_000_000)),
+            log_rejections_every_seconds=float(webhook.get("log_rejections_every_seconds", 60)),
+        ),
     )

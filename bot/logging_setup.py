@@ -1,4 +1,5 @@
-"""Logging that never prints secrets: tokens are redacted from every record."""
+"""Logging that never prints secrets or personal numbers: tokens are redacted and ID,
+mobile and bank card numbers masked (bot.privacy) in every record."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ import json
 import logging
 import os
 import re
+import time
+from collections.abc import Callable
+
+from bot.privacy import mask
 
 # Telegram bot tokens (123456:ABC…) and ?token=… query parameters.
 _SECRET_PATTERNS = (
@@ -16,7 +21,7 @@ _SECRET_PATTERNS = (
 
 def redact(text: str) -> str:
     text = _SECRET_PATTERNS[0].sub("<bot-token>", text)
-    return _SECRET_PATTERNS[1].sub(r"\1<redacted>", text)
+    return mask(_SECRET_PATTERNS[1].sub(r"\1<redacted>", text))
 
 
 class RedactingFormatter(logging.Formatter):
@@ -40,24 +45,47 @@ class JsonFormatter(logging.Formatter):
 
 
 class WebhookRejections(logging.Filter):
-    """PTB reports webhook requests without the right secret at DEBUG; they are security
-    events, so they are kept (as WARNING) while the rest of its DEBUG output is dropped."""
+    """Rejected webhook requests are security events, logged as WARNING, but at most once
+    per `every` seconds (a flood must not flood the log), with how many were rejected since,
+    and never with the secret a request sent. PTB reports a wrong or missing secret at
+    DEBUG (with the value sent); tornado reports a body over the limit as a malformed
+    message. The rest of PTB's DEBUG output is dropped."""
+
+    def __init__(self, every: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._every, self._clock = every, clock
+        self._last: float | None = None
+        self._count = 0
+
+    @staticmethod
+    def _reason(record: logging.LogRecord) -> str | None:
+        if record.name == "telegram.ext.Updater" and "secret token" in str(record.msg):
+            return "403: wrong or missing secret token"
+        if record.name == "tornado.general" and str(record.msg).startswith("Malformed HTTP"):
+            return "400: body over the size limit or malformed"
+        return None
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno > logging.DEBUG:
-            return True
-        message = record.getMessage()
-        if message.startswith("Request") and "secret token" in message:
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-            record.msg = "webhook request rejected (403): " + str(record.msg)
-            return True
-        return False
+        reason = self._reason(record)
+        if reason is None:
+            return record.levelno > logging.DEBUG
+        self._count += 1
+        now = self._clock()
+        if self._last is not None and now - self._last < self._every:
+            return False
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.msg = "webhook request rejected (%s); %d rejected since the last report"
+        record.args = (reason, self._count)
+        self._last, self._count = now, 0
+        return True
 
 
-def log_webhook_rejections() -> None:
-    logger = logging.getLogger("telegram.ext.Updater")
-    logger.setLevel(logging.DEBUG)
-    logger.addFilter(WebhookRejections())
+def log_webhook_rejections(every_seconds: float = 60.0) -> None:
+    rejections = WebhookRejections(every_seconds)
+    for name in ("telegram.ext.Updater", "tornado.general"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG if name == "telegram.ext.Updater" else logging.INFO)
+        logger.addFilter(rejections)
 
 
 def setup_logging(level: int = logging.INFO, fmt: str | None = None) -> None:

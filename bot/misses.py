@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
@@ -10,7 +11,13 @@ from typing import TextIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
+from bot.privacy import mask
+from bot.spreadsheet import safe_cell
 from bot.store.models import UnansweredQuestion
+
+# The chat the current message came from (bot.store.retention.chat_key), set by the channel
+# around each message: the dialogue core records misses without knowing about chats.
+asked_in: ContextVar[str | None] = ContextVar("asked_in", default=None)
 
 
 @dataclass(frozen=True)
@@ -28,12 +35,13 @@ class MissLog:
         self._sessions = sessions
 
     def record(self, text: str, kind: str, intent: str | None, confidence: float | None) -> None:
-        """`text` must already be masked (see bot.privacy)."""
+        """`text` is masked again here (idempotent): nothing unmasked is ever stored."""
         with self._sessions.begin() as session:
             session.add(
                 UnansweredQuestion(
                     asked_at=datetime.now(UTC),
-                    text=text,
+                    text=mask(text),
+                    chat_hash=asked_in.get(),
                     kind=kind,
                     intent=intent,
                     confidence=confidence,
@@ -64,10 +72,10 @@ def write_csv(rows: list[MissSummary], out: TextIO) -> None:
     for row in rows:
         writer.writerow(
             [
-                row.text,
+                safe_cell(row.text),
                 row.count,
                 row.kind,
-                row.intent or "",
+                safe_cell(row.intent or ""),
                 row.first_asked.isoformat(timespec="seconds"),
                 row.last_asked.isoformat(timespec="seconds"),
             ]

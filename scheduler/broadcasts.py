@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from bot.privacy import mask
 from bot.render import Renderer
 from bot.store.models import Broadcast
 from scheduler.outbox import PENDING, SENDING, Outbox, Outgoing, now_utc
@@ -47,7 +48,7 @@ class Broadcasts:
         """Save a draft (to send now, or at `send_at`); returns (id, subscribers it reaches)."""
         with self._sessions.begin() as session:
             row = Broadcast(
-                text=text,
+                text=mask(text),
                 topic=topic,
                 created_by=admin,
                 created_at=now_utc(),
@@ -107,5 +108,6 @@ class Broadcasts:
                 if counts.get(PENDING) or counts.get(SENDING):
                     continue
                 row.status, row.reported = "done", True
-                reports.append(Report(row.id, row.created_by, counts))
+                if row.created_by is not None:  # None: the admin has since used /stop
+                    reports.append(Report(row.id, row.created_by, counts))
         return reports

@@ -31,6 +31,12 @@ from scheduler.reporting import (
 ACK_PREFIX = "r:"  # r:<period key> is the "已报送" button
 
 
+def ack_message_keys(period_key: str) -> tuple[str, ...]:
+    """LIKE patterns of the messages that carry a period's "已报送" button: its reminders
+    (report:<period>:<day> or :manual-<time>) and its follow-up (followup:<period>)."""
+    return (f"report:{period_key}:%", f"followup:{period_key}")
+
+
 @dataclass
 class Duties:
     departments: Departments

@@ -33,3 +33,9 @@ async def weekly_tip() -> None:
     """Weekly: a policy tip to subscribers of 政策宣传."""
     if _runtime is not None:
         await _runtime.send_weekly_tip()
+
+
+async def purge_expired() -> None:
+    """Daily: drop what is past its retention (config.yml → retention)."""
+    if _runtime is not None:
+        await _runtime.purge_expired()

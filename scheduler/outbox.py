@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -141,6 +141,21 @@ class Outbox:
                 .group_by(Delivery.status)
             )
             return {status: int(n) for status, n in rows}
+
+    def delivered(self, chat_id: int, key_patterns: tuple[str, ...]) -> bool:
+        """Whether a message whose key matches one of the LIKE patterns went out (or may
+        have) to this chat: what the bot really asked, as opposed to forged button data."""
+        statement = (
+            select(Delivery.id)
+            .where(
+                Delivery.chat_id == chat_id,
+                Delivery.status.in_((SENT, SENDING, UNCERTAIN)),
+                or_(*(Delivery.message_key.like(p) for p in key_patterns)),
+            )
+            .limit(1)
+        )
+        with self._sessions() as session:
+            return session.execute(statement).first() is not None
 
     def pending_count(self) -> int:
         with self._sessions() as session:

@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from bot.privacy import mask
 from bot.store.models import Reminder
 from scheduler.outbox import now_utc
 
@@ -54,7 +55,7 @@ class Reminders:
         with self._sessions.begin() as session:
             row = Reminder(
                 chat_id=chat_id,
-                text=text,
+                text=mask(text)[:200],
                 kind=kind_of(text),
                 due_at=due_at,
                 created_at=now_utc(),
@@ -86,7 +87,3 @@ class Reminders:
                 return False
             row.status = status
             return True
-
-    def forget(self, chat_id: int) -> None:
-        with self._sessions.begin() as session:
-            session.execute(delete(Reminder).where(Reminder.chat_id == chat_id))

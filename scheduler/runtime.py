@@ -19,6 +19,7 @@ from telegram import Bot
 from bot.config import Settings
 from bot.policy_pack import PolicyPack
 from bot.render import Renderer
+from bot.store.retention import Purged, purge
 from scheduler.agenda import DutyRules
 from scheduler.broadcasts import Broadcasts
 from scheduler.departments import Departments
@@ -38,6 +39,7 @@ REMINDER_GRACE_SECONDS = 30 * 24 * 3600
 LATE_AFTER_SECONDS = 600
 REMINDER_SYNC_SECONDS = 30
 TIP_JOB = "weekly-tip"
+PURGE_JOB = "retention-purge"
 TIP_EPOCH = date(2019, 1, 7)  # a Monday: tips follow the topics' order from here
 
 
@@ -159,9 +161,21 @@ class SchedulerRuntime:
             coalesce=True,
             misfire_grace_time=12 * 3600,
         )
+        purge_hour, purge_minute = self.settings.retention.purge_at.split(":")
+        scheduler.add_job(
+            "scheduler.jobs:purge_expired",
+            "cron",
+            hour=int(purge_hour),
+            minute=int(purge_minute),
+            id=PURGE_JOB,
+            replace_existing=True,
+            coalesce=True,
+            misfire_grace_time=24 * 3600,
+        )
         scheduler.start()
         self._scheduler = scheduler
         await asyncio.to_thread(self.rebuild_reminder_jobs)
+        await self.purge_expired()  # a day missed while down is caught up
         await self.run_duties()  # catch up after a restart; message keys prevent repeats
         log.info("scheduler active")
 
@@ -257,6 +271,15 @@ class SchedulerRuntime:
         added = await asyncio.to_thread(self.outbox.enqueue, items)
         self.wake()
         return added
+
+    # ---- retention ----
+
+    async def purge_expired(self, now: datetime | None = None) -> Purged:
+        purged = await asyncio.to_thread(
+            purge, self.sessions, now or now_utc(), self.settings.retention
+        )
+        log.info("retention: %s", purged)
+        return purged
 
     # ---- work ----
 

@@ -1,13 +1,14 @@
-"""Subscribers: topics, quiet hours (messages deferred, not dropped), consent, and /stop."""
+"""Subscribers: topics, quiet hours (messages deferred, not dropped) and consent.
+/stop is bot.store.retention.forget."""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from bot.store.models import Delivery, DepartmentContact, Subscriber
+from bot.store.models import Subscriber
 from scheduler.outbox import now_utc
 from scheduler.reporting import TZ
 
@@ -80,14 +81,6 @@ class Subscriptions:
             row = session.get(Subscriber, chat_id)
             if row is not None:
                 row.active = False
-
-    def forget(self, chat_id: int) -> None:
-        """/stop: everything about this chat goes: subscription, department binding and any
-        message not yet sent to it."""
-        with self._sessions.begin() as session:
-            session.execute(delete(Subscriber).where(Subscriber.chat_id == chat_id))
-            session.execute(delete(DepartmentContact).where(DepartmentContact.chat_id == chat_id))
-            session.execute(delete(Delivery).where(Delivery.chat_id == chat_id))
 
     def audience(self, topic: str) -> list[tuple[int, str, str]]:
         """(chat, quiet start, quiet end) of every active subscriber of a topic."""

@@ -18,6 +18,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from tornado.httpserver import HTTPServer
 
 from bot.assistant import Assistant, running_assistant
 from bot.channels.commands import COMMANDS_KEY, CommandBook, load_commands, register_commands
@@ -32,8 +33,10 @@ from bot.dialogue.core import Dialogue
 from bot.dialogue.payloads import TOPIC_PREFIX
 from bot.dialogue.types import Context, Reply
 from bot.logging_setup import log_webhook_rejections
+from bot.misses import asked_in
 from bot.observability import HealthServer, Metrics
 from bot.store.db import database_url
+from bot.store.retention import chat_key
 from scheduler.runtime import SchedulerRuntime
 
 log = logging.getLogger(__name__)
@@ -121,7 +124,12 @@ def _count(context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    reply = await _dialogue(context).handle_text(message.text or "", _chat_context(context))
+    # Unanswered questions are recorded with the chat (hashed), so /stop can erase them.
+    origin = asked_in.set(chat_key(update.effective_chat.id) if update.effective_chat else None)
+    try:
+        reply = await _dialogue(context).handle_text(message.text or "", _chat_context(context))
+    finally:
+        asked_in.reset(origin)
     _count(context, reply)
     await send_reply(message, reply)
 
@@ -258,8 +266,12 @@ def run(settings: Settings) -> None:
     if telegram.webhook_url:
         if not telegram.webhook_secret:
             raise SystemExit("TELEGRAM_WEBHOOK_SECRET 未设置：Webhook 模式必须设置密钥。")
-        # Requests with a wrong or missing secret header get 403, each one logged.
-        log_webhook_rejections()
+        # Requests with a wrong or missing secret header get 403, logged once a minute.
+        limits = settings.webhook_limits
+        log_webhook_rejections(limits.log_rejections_every_seconds)
+        # Bodies over the limit are refused from their Content-Length before being read
+        # (tornado's default buffers up to 100 MB before the secret is checked).
+        HTTPServer.configure(None, max_body_size=limits.max_body_bytes)
         application.run_webhook(
             listen=telegram.webhook_listen,
             port=telegram.webhook_port,

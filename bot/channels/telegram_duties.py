@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.channels.operations import Operations, load_operations
-from bot.channels.telegram_scheduler import _render, _runtime, _say
+from bot.channels.telegram_scheduler import _refuse_in_group, _render, _runtime, _say
 from bot.config import Settings
 from scheduler.agenda import agenda, asked_period, next_reminder, upcoming
 from scheduler.ics import agenda_ics
@@ -39,6 +39,8 @@ async def on_reported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     contact = runtime.departments.contact(update.effective_chat.id)
     if contact is None:
         await _say(update, _render(context, "reported_not_contact"))
+        return
+    if await _refuse_in_group(update, context):
         return
     today = today_local()
     period = asked_period(today, runtime.rules)

@@ -10,8 +10,9 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from functools import wraps
 
-from telegram import Update
-from telegram.constants import ParseMode
+from telegram import ChatMember, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -21,14 +22,16 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.callbacks import period_key, small_number
 from bot.channels.commands import COMMANDS_KEY, CommandBook, set_chat_commands
 from bot.channels.keyboard import inline_keyboard
 from bot.config import Settings
 from bot.dialogue.types import Button
 from bot.privacy import mask_personal_numbers
+from bot.store.retention import FAILED_BIND_WINDOW, forget
 from scheduler.broadcasts import BROADCAST_PREFIX
 from scheduler.departments import load_compliance_labels, write_compliance_csv
-from scheduler.duties import ACK_PREFIX
+from scheduler.duties import ACK_PREFIX, ack_message_keys
 from scheduler.outbox import now_utc
 from scheduler.reminders import DEFAULT_TEXT, reminder_text
 from scheduler.reporting import TZ, Period, ReportSchedule, period_for, today_local
@@ -81,6 +84,14 @@ def admin_only(handler: Handler) -> Handler:
                 await update.callback_query.answer()
             await _say(update, _render(context, "not_admin"))
             return
+        chat = update.effective_chat
+        if chat is None or chat.type != ChatType.PRIVATE:
+            # A bind code or a list of departments is not for everyone in a group.
+            log.warning("admin command %s refused outside a private chat", handler.__name__)
+            if update.callback_query is not None:
+                await update.callback_query.answer()
+            await _say(update, _render(context, "admin_private_only"))
+            return
         log.info("admin %s: %s %s", user.id, handler.__name__, context.args or "")
         await handler(update, context)
 
@@ -96,6 +107,40 @@ async def _refresh_commands(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     settings: Settings = context.application.bot_data["settings"]
     contact = _runtime(context).departments.contact(chat_id) is not None
     await set_chat_commands(context.bot, book, chat_id, contact, chat_id in settings.admins)
+
+
+async def may_act_for_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """In a group, /stop, a new binding and "已报送" need the member who bound the chat or
+    one of the chat's administrators (asked of Telegram: getChatMember)."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return True
+    if user is None:
+        return False
+    contact = _runtime(context).departments.contact(chat.id)
+    if contact is not None and contact.bound_by == user.id:
+        return True
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError as error:
+        log.warning("getChatMember failed for chat %s: %s", chat.id, error)
+        return False
+    return member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
+
+
+async def _refuse_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True (and a refusal sent) when the sender may not act for this group."""
+    if await may_act_for_chat(update, context):
+        return False
+    chat, user = update.effective_chat, update.effective_user
+    log.warning(
+        "refused %s in group %s from member %s",
+        "button" if update.callback_query else "command",
+        chat.id if chat else None,
+        user.id if user else None,
+    )
+    await _say(update, _render(context, "group_not_allowed"))
+    return True
 
 
 def _last_due_period(runtime: SchedulerRuntime) -> Period:
@@ -117,12 +162,29 @@ async def on_bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not context.args:
         await _say(update, _render(context, "bind_usage"))
         return
-    user = update.effective_user
+    chat_id, user = update.effective_chat.id, update.effective_user
+    if runtime.departments.contact(chat_id) is not None and await _refuse_in_group(
+        update, context
+    ):
+        return
+    limits = runtime.settings.retention
+    failures = runtime.departments.failed_binds(chat_id, now_utc() - FAILED_BIND_WINDOW)
+    if failures >= limits.failed_binds_per_hour:
+        log.warning("bind refused: chat %s failed %d times within the hour", chat_id, failures)
+        await _say(update, _render(context, "bind_limited"))
+        return
     department = runtime.departments.bind(
-        update.effective_chat.id, context.args[0], user.full_name if user else ""
+        chat_id,
+        context.args[0],
+        user.full_name if user else "",
+        user.id if user else None,
+        timedelta(days=limits.bind_code_valid_days),
     )
     if department is None:
-        await _say(update, _render(context, "bind_failed"))
+        runtime.departments.record_failed_bind(chat_id)
+        # The code tried is not logged: it may be someone's valid code.
+        log.warning("failed bind from chat %s (unknown, used or expired code)", chat_id)
+        await _say(update, _render(context, "bind_failed", valid_days=limits.bind_code_valid_days))
         return
     log.info("chat %s bound to department %s", update.effective_chat.id, department)
     await _refresh_commands(update, context)
@@ -139,12 +201,18 @@ async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if contact is None:
         await _say(update, _render(context, "ack_not_contact"))
         return
-    period_key = (query.data or "")[len(ACK_PREFIX) :]
-    try:
-        year, month = (int(x) for x in period_key.split("-"))
-        period = Period(date(year, month, runtime.duties.schedule.due_day))
-    except ValueError:
-        await _say(update, _render(context, "ack_not_contact"))
+    found = period_key((query.data or "")[len(ACK_PREFIX) :])
+    if found is None:
+        await _say_stale(update, context)
+        return
+    period = Period(date(found[0], found[1], runtime.duties.schedule.due_day))
+    if await _refuse_in_group(update, context):
+        return
+    # Only a period this chat was asked about: forged data (r:2099-12) would silence
+    # future reminders and falsify the compliance export.
+    if not runtime.outbox.delivered(update.effective_chat.id, ack_message_keys(period.key)):
+        log.warning("refused 已报送 for %s from chat %s: never asked", period.key, contact.chat_id)
+        await _say(update, _render(context, "ack_not_asked"))
         return
     name = runtime.departments.names[contact.department]
     user = update.effective_user
@@ -232,12 +300,16 @@ async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Everything kept about this chat, and the sender's id wherever it is kept, is erased."""
     runtime = _runtime(context)
     chat_id = update.effective_chat.id
+    if await _refuse_in_group(update, context):
+        return
     for reminder in runtime.reminders.scheduled(chat_id):
         runtime.unschedule_reminder(reminder.id)
-    runtime.reminders.forget(chat_id)
-    runtime.subscriptions.forget(chat_id)
+    user = update.effective_user
+    await asyncio.to_thread(forget, runtime.sessions, chat_id, user.id if user else None)
+    log.info("chat %s used /stop: its data was erased", chat_id)
     if context.chat_data is not None:
         context.chat_data.clear()
     await _refresh_commands(update, context)
@@ -323,12 +395,12 @@ async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         )
     elif data == "rc:no" and pending:
         await _say(update, _render(context, "reminder_dropped"))
-    elif data.startswith("rq:") and data[3:].isdigit() and int(data[3:]) <= 366:
+    elif data.startswith("rq:") and (small_number(data[3:]) or 0) in range(1, 367):
         day = (now_utc().astimezone(TZ) + timedelta(days=int(data[3:]))).date()
         await _propose(update, context, DEFAULT_TEXT, datetime.combine(day, time(9, 0), TZ))
     elif data == "rm:claim":
         await _say(update, _render(context, "reminder_usage"), _quick_buttons())
-    elif data.startswith("rx:") and data[3:].isdigit():
+    elif data.startswith("rx:") and small_number(data[3:]) is not None:
         reminder = runtime.reminders.get(int(data[3:]))
         if reminder and runtime.reminders.set_status(reminder.id, "cancelled", chat_id):
             runtime.unschedule_reminder(reminder.id)
@@ -456,7 +528,7 @@ async def on_compliance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 @admin_only
 async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime = _runtime(context)
-    text = (update.effective_message.text or "").partition(" ")[2].strip()
+    text = mask_personal_numbers(update.effective_message.text or "").text.partition(" ")[2].strip()
     send_at = None
     if "|" in text:  # "/broadcast 明天上午10点 | 内容": scheduled
         when_text, _, text = (part.strip() for part in text.partition("|"))
@@ -495,7 +567,7 @@ async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     await query.answer()
     runtime = _runtime(context)
     raw_id, _, action = (query.data or "")[len(BROADCAST_PREFIX) :].partition(":")
-    if not raw_id.isdigit():
+    if small_number(raw_id) is None:
         await _say_stale(update, context)
         return
     if action == "ok":

@@ -120,14 +120,16 @@ class Dialogue:
         return _traditional(reply) if looks_traditional(raw) else reply
 
     async def _handle_text(self, raw: str, context: Context) -> Reply:
-        text = normalize(raw)
+        # Masked before the cut: a number straddling it would otherwise survive in part.
+        masked = mask_personal_numbers(normalize(raw))
+        text = masked.text
         if not text:
             return self._message("empty")
         notes: list[str] = []
         if len(text) > self._settings.max_input_chars:
             text = text[: self._settings.max_input_chars]
             notes.append(self._render("messages/too_long.j2", limit=self._settings.max_input_chars))
-        masked = mask_personal_numbers(text)
+        masked = replace(masked, text=text)
         if self._check_flow is not None:
             typed_answer = self._check_flow.on_text(masked.text, context)
             if typed_answer is not None:

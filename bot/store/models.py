@@ -56,6 +56,8 @@ class UnansweredQuestion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     text: Mapped[str] = mapped_column(Text)  # normalised and masked
+    # The chat it came from, hashed (bot.store.retention.chat_key), so /stop can erase it.
+    chat_hash: Mapped[str | None] = mapped_column(String(32), index=True)
     kind: Mapped[str] = mapped_column(String(32))  # decline | clarify | degraded
     intent: Mapped[str | None] = mapped_column(String(64))
     confidence: Mapped[float | None] = mapped_column(Float)
@@ -83,6 +85,8 @@ class DepartmentContact(Base):
     department: Mapped[str] = mapped_column(String(32), index=True)
     name: Mapped[str] = mapped_column(String(100), default="")
     bound_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The member who bound it: in a group, they (or a chat administrator) may unbind.
+    bound_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class BindCode(Base):
@@ -90,7 +94,7 @@ class BindCode(Base):
 
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     department: Mapped[str] = mapped_column(String(32))
-    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)  # None once the admin /stops
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_by: Mapped[int | None] = mapped_column(BigInteger)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -105,7 +109,7 @@ class ReportAck(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     period: Mapped[str] = mapped_column(String(7))  # "2020-10": the report due 2020-10-01
     department: Mapped[str] = mapped_column(String(32))
-    acknowledged_by: Mapped[int] = mapped_column(BigInteger)
+    acknowledged_by: Mapped[int | None] = mapped_column(BigInteger)  # None after their /stop
     acknowledged_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -115,7 +119,7 @@ class Broadcast(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     topic: Mapped[str] = mapped_column(String(32))
-    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)  # None after the admin's /stop
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     status: Mapped[str] = mapped_column(String(16))  # draft | queued | done | cancelled
     reported: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -200,3 +204,13 @@ class CatalogueEntry(Base):
     category: Mapped[str] = mapped_column(String(100), default="")
     remarks: Mapped[str] = mapped_column(Text, default="")
     row_number: Mapped[int] = mapped_column(Integer)
+
+
+class BindAttempt(Base):
+    """A failed /bind, kept a day: failed binds are limited per chat."""
+
+    __tablename__ = "bind_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

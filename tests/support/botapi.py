@@ -67,6 +67,9 @@ class BotApiStandIn:
     blocked_chats: set[int] = field(default_factory=set)  # these answer 403
     attempts: list[tuple[float, int]] = field(default_factory=list)  # (time, chat) of every try
     files: dict[str, bytes] = field(default_factory=dict)  # file_id → content (getFile)
+    # Group chats' administrators (getChatMember answers "administrator" for them, else
+    # "member"); a chat id listed here is a group in every update pushed for it.
+    chat_admins: dict[int, set[int]] = field(default_factory=dict)
 
     # ---- lifecycle (runs in its own thread with its own event loop) ----
 
@@ -108,21 +111,31 @@ class BotApiStandIn:
         with self._lock:
             self._updates.append({"update_id": next(self._ids), kind: payload})
 
-    def _message(self, chat_id: int, **extra: Any) -> dict[str, Any]:
+    def _chat(self, chat_id: int) -> dict[str, Any]:
+        if chat_id in self.chat_admins:
+            return {"id": chat_id, "type": "group", "title": "部门工作群"}
+        return {"id": chat_id, "type": "private", "first_name": "小王"}
+
+    @staticmethod
+    def _user(user_id: int) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": "小王", "language_code": "zh"}
+
+    def _message(self, chat_id: int, sender: int | None = None, **extra: Any) -> dict[str, Any]:
         return {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private", "first_name": "小王"},
-            "from": {"id": chat_id, "is_bot": False, "first_name": "小王", "language_code": "zh"},
+            "chat": self._chat(chat_id),
+            "from": self._user(chat_id if sender is None else sender),
             **extra,
         }
 
-    def push_text(self, chat_id: int, text: str) -> None:
+    def push_text(self, chat_id: int, text: str, sender: int | None = None) -> None:
+        """A message in a chat; in a group (see chat_admins), `sender` is the member."""
         extra: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             command = text.split()[0]
             extra["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        self._push("message", self._message(chat_id, **extra))
+        self._push("message", self._message(chat_id, sender, **extra))
 
     def push_edited_text(self, chat_id: int, text: str) -> None:
         message = self._message(chat_id, text=text, edit_date=int(time.time()))
@@ -167,14 +180,16 @@ class BotApiStandIn:
             extra["caption"] = caption
         self._push("message", self._message(chat_id, **extra))
 
-    def push_callback(self, chat_id: int, data: str, message_id: int | None = None) -> None:
+    def push_callback(
+        self, chat_id: int, data: str, message_id: int | None = None, sender: int | None = None
+    ) -> None:
         message = self._message(chat_id, text="(按钮所在消息)")
         message["from"] = BOT_USER
         if message_id is not None:
             message["message_id"] = message_id
         query = {
             "id": str(next(self._ids)),
-            "from": {"id": chat_id, "is_bot": False, "first_name": "小王"},
+            "from": self._user(chat_id if sender is None else sender),
             "chat_instance": f"ci{chat_id}",
             "message": message,
             "data": data,
@@ -354,6 +369,34 @@ class BotApiStandIn:
         if content is None:
             return web.Response(status=404, text="Not Found")
         return web.Response(body=content, content_type="application/octet-stream")
+
+    async def _api_getChatMember(self, params: dict[str, Any]) -> web.Response:
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        with self._lock:
+            self.sent.append(Sent("getChatMember", params))
+        user = self._user(user_id)
+        if chat_id == user_id:
+            return self._ok({"status": "member", "user": user})
+        if user_id not in self.chat_admins.get(chat_id, set()):
+            return self._ok({"status": "member", "user": user})
+        rights = dict.fromkeys(
+            [
+                "can_be_edited",
+                "is_anonymous",
+                "can_manage_chat",
+                "can_delete_messages",
+                "can_manage_video_chats",
+                "can_restrict_members",
+                "can_promote_members",
+                "can_change_info",
+                "can_invite_users",
+                "can_post_stories",
+                "can_edit_stories",
+                "can_delete_stories",
+            ],
+            False,
+        )
+        return self._ok({"status": "administrator", "user": user, **rights})
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> web.Response:
         with self._lock:

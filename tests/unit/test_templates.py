@@ -101,6 +101,7 @@ SCHEDULED = {
     "schedule_closed": {"agenda": agenda(2023, _RULES), "for_operator": True},
     "schedule_caption": {"year": 2020, "count": 50},
     "bind_ok": _PERIOD,
+    "bind_failed": {"valid_days": 7},
     "new_code": {**_PERIOD, "code": "ABCD2345"},
     "new_code_usage": {"departments": {"jingxin": "经信"}, "query": "<x>"},
     "subscribe_menu": {
