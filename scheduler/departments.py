@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from bot.spreadsheet import safe_cell
 from bot.store.models import BindAttempt, BindCode, DepartmentContact, ReportAck
 from scheduler.outbox import now_utc
 from scheduler.reporting import Period
@@ -241,14 +242,6 @@ def load_compliance_labels(responses: Path) -> ComplianceLabels:
     )
 
 
-# A cell a spreadsheet would read as a formula (CSV injection): a leading ' keeps it text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def write_compliance_csv(
     rows: list[ComplianceRow], labels: ComplianceLabels, out: TextIO, tz: tzinfo
 ) -> None:
@@ -275,4 +268,4 @@ def write_compliance_csv(
             by,
             "、".join(row.contacts),
         ]
-        writer.writerow([spreadsheet_safe(cell) for cell in cells])
+        writer.writerow([safe_cell(cell) for cell in cells])

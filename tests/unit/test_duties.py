@@ -12,11 +12,11 @@ from datetime import date, datetime, time
 import pytest
 
 from bot.render import Renderer
+from bot.spreadsheet import safe_cell
 from scheduler.calendar import WorkCalendar
 from scheduler.departments import (
     Departments,
     load_compliance_labels,
-    spreadsheet_safe,
     write_compliance_csv,
 )
 from scheduler.duties import Duties
@@ -155,7 +155,7 @@ def test_compliance_csv_neutralises_formula_cells(sessions):
     assert evil[2] == "'" + names["evil"]
     assert evil[5] == "'@SUM(A1:A9)（301）" and evil[6] == "'@SUM(A1:A9)"
     assert next(r for r in table if r[2] == "'+1")[6] == "'-2+3"
-    assert spreadsheet_safe("经信") == "经信" and spreadsheet_safe("\t=1") == "'\t=1"
+    assert safe_cell("经信") == "经信" and safe_cell("\t=1") == "'\t=1"
 
 
 def test_overdue_splits_departments_without_a_contact(sessions, renderer: Renderer):
