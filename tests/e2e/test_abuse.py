@@ -10,7 +10,7 @@ import io
 import re
 import time
 import unicodedata
-from datetime import date, timedelta
+from datetime import timedelta
 
 import yaml
 from sqlalchemy import select
