@@ -454,3 +454,9 @@ async def test_coordination_mechanisms_are_offered_only_to_departments(
     assert "work_mechanisms" not in [c.topic for c in worker.candidates]
     department = await dialogue.handle_text("我们局那个机制", Context())
     assert department.candidates[0].topic == "work_mechanisms"
+
+
+async def test_asking_for_help_in_words_gets_the_help_text(dialogue: Dialogue, fake: FakeNlu):
+    fake.answers["你能做什么"] = result("你能做什么", ("help", 0.95))
+    reply = await dialogue.handle_text("你能做什么", Context())
+    assert reply.kind == "smalltalk" and "/help" in reply.text and reply.buttons
