@@ -36,11 +36,10 @@ def test_no_certificate_no_mention(pack: PolicyPack):
 
 
 async def test_answer_names_the_persons_certificate_and_its_clause(
-    pack, renderer, settings
+    dialogue: Dialogue, fake: FakeNlu
 ):
     q = "焊工中级 职业技能等级证"
-    fake = FakeNlu({q: result(q, ("special_operations", 0.63), ("subsidy_amount", 0.2))})
-    dialogue = Dialogue(pack, renderer, fake, settings.dialogue)
+    fake.answers[q] = result(q, ("special_operations", 0.63), ("subsidy_amount", 0.2))
     reply = await dialogue.handle_text(q, Context())
     assert reply.kind == "answer" and reply.sections == ("三(一)",)
     assert "中级焊工属于职业技能等级证书" in reply.text

@@ -11,20 +11,8 @@ from bot.config import Settings
 from bot.dialogue.core import MENU, NONE_OF_THESE, TOPIC_PREFIX, Dialogue
 from bot.dialogue.types import Context
 from bot.policy_pack import PolicyPack
-from bot.render import Renderer
 from nlu.client import Entity
-from tests.conftest import TODAY
 from tests.support.fake_nlu import FakeNlu, result
-
-
-@pytest.fixture()
-def fake() -> FakeNlu:
-    return FakeNlu()
-
-
-@pytest.fixture()
-def dialogue(pack: PolicyPack, renderer: Renderer, fake: FakeNlu, settings: Settings) -> Dialogue:
-    return Dialogue(pack, renderer, fake, settings.dialogue, today=lambda: TODAY)
 
 
 async def test_confident_topic_is_answered_with_its_sections(dialogue: Dialogue, fake: FakeNlu):

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import Settings
 from bot.dialogue.core import Dialogue
 from bot.dialogue.types import Context
 from bot.policy_pack import PolicyPack
 from bot.render import Renderer
 from tests.conftest import TODAY
 from tests.support.fake_nlu import FakeNlu, result
-
-
-@pytest.fixture()
-def fake() -> FakeNlu:
-    return FakeNlu()
-
-
-@pytest.fixture()
-def dialogue(pack: PolicyPack, renderer: Renderer, fake: FakeNlu, settings: Settings) -> Dialogue:
-    return Dialogue(pack, renderer, fake, settings.dialogue, today=lambda: TODAY)
 
 
 def body(text: str) -> str:
