@@ -25,7 +25,7 @@ from bot.eligibility.conversation import prefill_from_entities
 from bot.policy_pack import PolicyPack
 from bot.privacy import mask_personal_numbers
 from bot.render import Renderer
-from nlu.client import NluResult, NluUnavailable
+from nlu.client import IntentScore, NluResult, NluUnavailable
 from nlu.normalize import looks_traditional, normalize, to_traditional
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ GROUP_INTENTS = frozenset(
 _ASKS_AMOUNT = re.compile(r"多少|几块|几千|几百|金额|标准|补多|给多")
 # Reply kinds recorded for the bureau's unanswered-questions report.
 MISS_KINDS = frozenset({"decline", "clarify", "menu", "degraded"})
+MENU_BUTTON = Button("菜单", MENU)
 # A masked personal number says nothing about the question.
 _MASK_RUN = re.compile(r"\*{6,}")
 
@@ -379,7 +380,7 @@ class Dialogue:
             text=text,
             buttons=(
                 (Button(f"完整说明：{label}", TOPIC_PREFIX + facet.topic),),
-                (Button("菜单", MENU),),
+                (MENU_BUTTON,),
             ),
             sections=facet.sections,
             intent=facet.topic,
@@ -392,19 +393,21 @@ class Dialogue:
         """A short message right after an answer, read in the light of that answer's topic."""
         if context.last_topic is None or len(result.text) > self._settings.followup_max_chars:
             return None
-        heard = [r.name for r in result.ranking if r.name in self._pack.topics]
-        if not heard and result.intent in self._pack.topics:
-            heard = [result.intent]
+        heard = [r.name for r in self._topic_scores(result)] or (
+            [result.intent] if result.intent in self._pack.topics else []
+        )
         if not heard:
             return None
         return self._pack.followups.get(context.last_topic, {}).get(heard[0])
 
+    def _topic_scores(self, result: NluResult) -> list[IntentScore]:
+        """The classifier's ranking, policy topics only, best first."""
+        return [r for r in result.ranking if r.name in self._pack.topics]
+
     def _is_unsure(self, result: NluResult) -> bool:
         if result.confidence < self._settings.confidence_threshold:
             return True
-        others = [
-            r for r in result.ranking if r.name in self._pack.topics and r.name != result.intent
-        ]
+        others = [r for r in self._topic_scores(result) if r.name != result.intent]
         return bool(others) and result.confidence - others[0].confidence < (
             self._settings.ambiguity_margin
         )
@@ -461,7 +464,7 @@ class Dialogue:
             if t in self._pack.topics and t not in topic_ids
         ][:3]
         rows = [(Button(self._pack.topics[t].label, TOPIC_PREFIX + t),) for t in related]
-        return (*rows, (Button("菜单", MENU),))
+        return (*rows, (MENU_BUTTON,))
 
     def _group_answer(self, group: Group, context: Context, result: NluResult) -> Reply:
         """The clauses that speak of the person's group, then the self-check one tap away."""
@@ -470,9 +473,9 @@ class Dialogue:
         text = "\n\n".join(
             [self._render("messages/group.j2", group=group), self._citation(sections, context)]
         )
-        buttons: tuple[tuple[Button, ...], ...] = ((Button("菜单", MENU),),)
+        buttons: tuple[tuple[Button, ...], ...] = ((MENU_BUTTON,),)
         if self._check_flow is not None:
-            buttons = ((Button("🧾 自查能领哪些补贴", CHECK_START), Button("菜单", MENU)),)
+            buttons = ((Button("🧾 自查能领哪些补贴", CHECK_START), MENU_BUTTON),)
         return Reply(
             text=text,
             buttons=buttons,
@@ -485,7 +488,7 @@ class Dialogue:
 
     def _clarify(self, candidates: list[Candidate], result: NluResult) -> Reply:
         rows = tuple((self._candidate_button(c.topic),) for c in candidates)
-        rows += ((Button("都不是", NONE_OF_THESE), Button("菜单", MENU)),)
+        rows += ((Button("都不是", NONE_OF_THESE), MENU_BUTTON),)
         return Reply(
             text=self._render("messages/clarify.j2"),
             buttons=rows,
