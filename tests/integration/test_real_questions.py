@@ -21,7 +21,7 @@ EVAL = [q for q in QUESTIONS if q.split == "eval"]
 
 
 def test_every_question_has_a_source_and_a_label(pack: PolicyPack):
-    assert len(QUESTIONS) >= 150 and len(EVAL) >= 150
+    assert len(QUESTIONS) >= 400 and len(EVAL) >= 150
     for q in QUESTIONS:
         assert q.source_type in SOURCE_TYPES and q.source.strip(), q.id
         assert q.text.strip() and q.gist.strip(), q.id
