@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 FALLBACK_INTENT = "nlu_fallback"
 ABUSE_INTENT = "oos_abuse"
 OTHER_PROGRAM = "oos_other_program"
+OUT_OF_SCOPE = "out_of_scope"
 # Intents whose answer depends on which certificate is named.
 CERTIFICATE_INTENTS = frozenset(
     {
@@ -220,6 +221,8 @@ class Dialogue:
         if intent == ABUSE_INTENT:
             # The classifier alone never makes a reply the abuse decline.
             intent = FALLBACK_INTENT
+        if cues.asks_certificate_admin(text):
+            return self._decline(OUT_OF_SCOPE, result.confidence, "messages/certificate_admin.j2")
         mention = self._pack.certificates.find(text)
         if mention is not None and self._asks_about_certificate(result):
             # The certificate named decides the clause: 中级焊工 三(一), 焊工操作证 三(四).
@@ -259,6 +262,8 @@ class Dialogue:
             not self._is_unsure(result) or self._second_opinion_agrees(result)
         ):
             return self._answer([intent], context, result.confidence, [result])
+        if self._unrelated(result):
+            return self._decline(self._closest_decline(result, OUT_OF_SCOPE), result.confidence)
         candidates = self._candidates(result, context)
         # Declines alone are no guess at what was meant: then the menu.
         if any(c.topic in self._pack.topics for c in candidates):
@@ -285,11 +290,23 @@ class Dialogue:
             )
         return self._is_unsure(result) and self._pack.cues.has_policy_cue(result.text)
 
-    def _closest_decline(self, result: NluResult) -> str:
-        """The classifier's best decline kind, or "another programme"."""
+    def _closest_decline(self, result: NluResult, default: str = OTHER_PROGRAM) -> str:
+        """The classifier's best decline kind, or the default."""
         kinds = [r.name for r in result.ranking if r.name in self._pack.out_of_scope]
         kinds = [k for k in kinds if k != ABUSE_INTENT]
-        return kinds[0] if kinds else OTHER_PROGRAM
+        return kinds[0] if kinds else default
+
+    def _unrelated(self, result: NluResult) -> bool:
+        """An unsure guess at a message with nothing that ties it to the plan ("社保卡丢了怎么
+        补办"): a decline with a pointer serves better than a list of unrelated topics. Short
+        follow-ups and fragments ("嗯", "？？") get the menu instead."""
+        text = result.text
+        return (
+            len(text) > self._settings.followup_max_chars
+            and not self._pack.cues.ties_to_plan(text)
+            and self._pack.certificates.find(text) is None
+            and self._pack.groups.find(text) is None
+        )
 
     def _decline_is_sure(self, result: NluResult) -> bool:
         """A decline needs confidence, and more of it when the message names the policy."""
@@ -515,9 +532,9 @@ class Dialogue:
             kind="menu",
         )
 
-    def _decline(self, kind: str, confidence: float) -> Reply:
+    def _decline(self, kind: str, confidence: float, template: str | None = None) -> Reply:
         return Reply(
-            text=self._render(f"declines/{kind}.j2"),
+            text=self._render(template or f"declines/{kind}.j2"),
             buttons=self._menu_buttons(),
             intent=kind,
             confidence=confidence,

@@ -14,8 +14,10 @@ DEFAULT_AUDIENCE = "worker"
 @dataclass(frozen=True)
 class Cues:
     policy: tuple[str, ...]
+    topic_hints: tuple[str, ...]
     other_benefits: tuple[str, ...]
     abuse: tuple[str, ...]
+    certificate_admin: dict[str, tuple[str, ...]]  # asks, names, unless
     audiences: tuple[tuple[str, tuple[str, ...]], ...]  # in order of precedence
     decline_labels: dict[str, str]
     stopwords: frozenset[str]
@@ -23,8 +25,21 @@ class Cues:
     def has_policy_cue(self, text: str) -> bool:
         return any(word in text for word in self.policy)
 
+    def ties_to_plan(self, text: str) -> bool:
+        """A policy cue or a weaker hint: the message might be about this plan."""
+        return self.has_policy_cue(text) or any(word in text for word in self.topic_hints)
+
     def names_other_benefit(self, text: str) -> bool:
         return any(word in text for word in self.other_benefits)
+
+    def asks_certificate_admin(self, text: str) -> bool:
+        """ "叉车证满四年复审要交钱吗": about a certificate's administration, not a subsidy."""
+        words = self.certificate_admin
+        return (
+            any(w in text for w in words["asks"])
+            and any(w in text for w in words["names"])
+            and not any(w in text for w in words["unless"])
+        )
 
     def is_abuse(self, text: str) -> bool:
         return any(word in text for word in self.abuse)
@@ -41,8 +56,10 @@ def load_cues(policy_dir: Path) -> Cues:
     raw = yaml.safe_load((policy_dir / "understanding.yml").read_text("utf-8"))
     return Cues(
         policy=tuple(raw["policy_cues"]),
+        topic_hints=tuple(raw["topic_hints"]),
         other_benefits=tuple(raw["other_benefits"]),
         abuse=tuple(raw["abuse"]),
+        certificate_admin={k: tuple(v) for k, v in raw["certificate_admin"].items()},
         audiences=tuple((k, tuple(v)) for k, v in raw["audience_cues"].items()),
         decline_labels=dict(raw["decline_labels"]),
         stopwords=frozenset(raw["stopwords"]),

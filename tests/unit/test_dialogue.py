@@ -448,3 +448,40 @@ async def test_asking_for_help_in_words_gets_the_help_text(dialogue: Dialogue, f
     fake.answers["你能做什么"] = result("你能做什么", ("help", 0.95))
     reply = await dialogue.handle_text("你能做什么", Context())
     assert reply.kind == "smalltalk" and "/help" in reply.text and reply.buttons
+
+
+async def test_unsure_guess_at_an_unrelated_message_is_declined_with_the_menu(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    # Nothing in it ties it to the plan: a pointer, not a list of unrelated topics.
+    q = "本人的社保卡不慎丢失了，请问怎么处理？"
+    fake.answers[q] = result(q, ("nlu_fallback", 0.35), ("publicity", 0.2), ("oos_case_status", 0.1))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "decline" and reply.intent == "oos_case_status"
+    assert any(reply.buttons)
+    # The same unsure guess at a message naming a subsidy is still a clarification.
+    q2 = "请问那个补贴现在还有没有，想了解一下"
+    fake.answers[q2] = result(q2, ("nlu_fallback", 0.35), ("subsidy_amount", 0.3))
+    assert (await dialogue.handle_text(q2, Context())).kind == "clarify"
+    # A short fragment gets the menu, not a decline.
+    fake.answers["嗯嗯"] = result("嗯嗯", ("nlu_fallback", 0.3))
+    assert (await dialogue.handle_text("嗯嗯", Context())).kind == "menu"
+
+
+@pytest.mark.parametrize(
+    ("text", "declined"),
+    [
+        ("叉车证满四年复审要交钱吗", True),
+        ("中级职称考试成绩什么时候公布", True),
+        ("叉车证复审培训有补贴吗", False),
+        ("学生学徒和职工学徒有啥区别", False),
+    ],
+)
+async def test_certificate_administration_is_declined_however_sure_the_classifier_is(
+    dialogue: Dialogue, fake: FakeNlu, text: str, declined: bool
+):
+    fake.answers[text] = result(text, ("special_operations", 0.95))
+    reply = await dialogue.handle_text(text, Context())
+    assert (reply.kind == "decline") is declined
+    if declined:
+        assert "发证机构" in reply.text and "12333" in reply.text and any(reply.buttons)
