@@ -265,9 +265,13 @@ class Dialogue:
         if self._unrelated(result):
             return self._decline(self._closest_decline(result, OUT_OF_SCOPE), result.confidence)
         candidates = self._candidates(result, context)
-        # Declines alone are no guess at what was meant: then the menu.
+        # Declines alone are no guess at what was meant.
         if any(c.topic in self._pack.topics for c in candidates):
             return self._clarify(candidates, result)
+        if len(result.text) > self._settings.followup_max_chars:
+            # A whole question the plan has no words for: say so, with the pointer and the menu.
+            kind = self._closest_decline(result, OUT_OF_SCOPE)
+            return self._decline(kind, result.confidence, "messages/not_found.j2")
         return self._vague(result)
 
     def _asks_about_certificate(self, result: NluResult) -> bool:

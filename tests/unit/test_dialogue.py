@@ -455,7 +455,8 @@ async def test_unsure_guess_at_an_unrelated_message_is_declined_with_the_menu(
 ):
     # Nothing in it ties it to the plan: a pointer, not a list of unrelated topics.
     q = "本人的社保卡不慎丢失了，请问怎么处理？"
-    fake.answers[q] = result(q, ("nlu_fallback", 0.35), ("publicity", 0.2), ("oos_case_status", 0.1))
+    ranking = (("nlu_fallback", 0.35), ("publicity", 0.2), ("oos_case_status", 0.1))
+    fake.answers[q] = result(q, *ranking)
     reply = await dialogue.handle_text(q, Context())
     assert reply.kind == "decline" and reply.intent == "oos_case_status"
     assert any(reply.buttons)
@@ -485,3 +486,15 @@ async def test_certificate_administration_is_declined_however_sure_the_classifie
     assert (reply.kind == "decline") is declined
     if declined:
         assert "发证机构" in reply.text and "12333" in reply.text and any(reply.buttons)
+
+
+async def test_a_whole_question_with_no_candidate_says_so_with_pointer_and_menu(
+    dialogue: Dialogue, fake: FakeNlu, pack: PolicyPack
+):
+    q = "西地省职业技能鉴定个人网上申请什么时候开通？"
+    fake.answers[q] = result(q, ("nlu_fallback", 0.35))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "decline" and not reply.answered
+    assert "没找到" in reply.text and "12333" in reply.text
+    offered = {b.data for row in reply.buttons for b in row}
+    assert {TOPIC_PREFIX + topic for topic in pack.menu} <= offered
