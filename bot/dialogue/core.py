@@ -237,8 +237,7 @@ class Dialogue:
             return self._group_answer(group, context, result)
         if intent in self._pack.out_of_scope and self._decline_is_sure(result):
             return self._decline(intent, result.confidence)
-        if cues.names_other_benefit(text) and not cues.has_policy_cue(text):
-            # Another programme's benefit (住房补贴, 低保金 …) and nothing about training.
+        if self._other_benefit(text):
             return self._decline(self._closest_decline(result), result.confidence)
         if intent in self._pack.flows and self._check_flow is not None:
             prefill = prefill_from_entities(
@@ -274,11 +273,18 @@ class Dialogue:
             return self._decline(kind, result.confidence, "messages/not_found.j2")
         return self._vague(result)
 
+    def _names_policy(self, text: str) -> bool:
+        """A policy cue, or a certificate or occupation named ("厨师证")."""
+        cues, certificates = self._pack.cues, self._pack.certificates
+        return cues.has_policy_cue(text) or certificates.find(text) is not None
+
+    def _other_benefit(self, text: str) -> bool:
+        """Another programme's benefit (住房补贴, 低保金 …) and nothing about training."""
+        return self._pack.cues.names_other_benefit(text) and not self._names_policy(text)
+
     def _asks_about_certificate(self, result: NluResult) -> bool:
         """A certificate named ("养老护理员证") outweighs a decline the classifier is unsure of
-        ("养老" → pension), but not a question about another programme's benefit."""
-        if self._pack.cues.names_other_benefit(result.text):
-            return False
+        ("养老" → pension) or another programme's word ("厨师证怎么申请国家补助金")."""
         if result.intent in self._pack.out_of_scope:
             return not self._decline_is_sure(result)
         return result.intent in CERTIFICATE_INTENTS or self._is_unsure(result)
@@ -314,9 +320,7 @@ class Dialogue:
 
     def _decline_is_sure(self, result: NluResult) -> bool:
         """A decline needs confidence, and more of it when the message names the policy."""
-        named = self._pack.cues.has_policy_cue(result.text) or (
-            self._pack.certificates.find(result.text) is not None
-        )
+        named = self._names_policy(result.text)
         needed = (
             self._settings.decline_confidence_with_cue
             if named

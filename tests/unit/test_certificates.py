@@ -47,3 +47,12 @@ async def test_answer_names_the_persons_certificate_and_its_clause(
     fake.answers[q2] = result(q2, ("subsidy_amount", 0.63))
     amount = await dialogue.handle_text(q2, Context())
     assert amount.intent == "subsidy_amount" and "茶艺师" in amount.text
+
+
+async def test_a_certificate_named_outweighs_another_programmes_money_word(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    q = "厨师证怎么申请国家补助金"
+    fake.answers[q] = result(q, ("oos_other_program", 0.48), ("service_claim", 0.3))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "answer" and "三(一)" in reply.sections
