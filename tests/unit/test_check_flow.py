@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Settings
-from bot.dialogue.check_flow import CheckFlow
+from bot.dialogue.check_flow import CheckFlow, result_context
 from bot.dialogue.core import Dialogue
 from bot.dialogue.types import Context, Reply
 from bot.eligibility.conversation import START, SelfCheck, load_questions
@@ -16,7 +16,7 @@ from bot.render import Renderer
 from nlu.client import Entity
 from tests.conftest import ROOT, TODAY
 from tests.support.cases import json_facts, load_cases
-from tests.support.check_answers import WORKER_PRESSES
+from tests.support.check_answers import ICONS, WORKER_PRESSES
 from tests.support.fake_nlu import FakeNlu, result
 from tests.support.telegram_html import telegram_html_error
 
@@ -63,7 +63,7 @@ def test_worker_check_asks_only_what_is_needed_and_explains(dialogue: Dialogue):
     text = reply.text
     assert "自查结果" in text and "✅ <b>职业培训补贴</b>" in text
     assert "✅ <b>培训期间生活费补贴</b>" in text and "三(七)" in text and "三(一)" in text
-    assert "不会保存" in text
+    assert "不会存入数据库" in text
     # Today is after the plan: confirm a claim first, no "到…申领", no list of documents.
     assert "已于2021年12月31日结束" in text and "请先拨打12333" in text
     assert "申领，按" not in text and "一般需准备" not in text
@@ -88,6 +88,7 @@ async def test_typed_number_answers_a_number_question(dialogue: Dialogue):
     reply = await dialogue.handle_text("3000元", context)
     assert "✅ <b>企业新型学徒制（职工学徒）补贴</b>" in reply.text
     assert "符合条件，<b>1500 元</b>" in reply.text and "四(一)" in reply.text
+    assert reply.edit is False  # typed, not pressed: a new message
 
 
 def test_why_back_restart_and_unsure(dialogue: Dialogue):
@@ -166,11 +167,18 @@ def test_every_case_result_renders_as_valid_short_html(
     checker: Checker, renderer: Renderer, case: dict
 ):
     outcome = checker.check_raw(json_facts(case["facts"]))
-    documents = [d for v in outcome.verdicts for d in v.documents]
-    text = renderer.render("messages/check_result.j2", TODAY, result=outcome, documents=documents)
+    shown = result_context(outcome, checker.rules.catalogue_note)
+    text = renderer.render("messages/check_result.j2", TODAY, **shown)
     assert telegram_html_error(text) is None and len(text) < 4096
     if outcome.after_plan:  # one short screen: nothing in the plan applies
         assert "不在方案范围内" in text and len(text) < 300
         return
     for verdict in outcome.verdicts:
-        assert verdict.label in text
+        # One line per subsidy: its verdict (and amount) on the label's line, and no reason.
+        line = next(line for line in text.split("\n") if f"<b>{verdict.label}</b>" in line)
+        assert line.startswith(ICONS[verdict.status]), line
+        assert all(r.text not in text for r in verdict.reasons), verdict.label
+        detail = renderer.render("messages/check_detail.j2", TODAY, v=verdict, result=outcome)
+        assert telegram_html_error(detail) is None and len(detail) < 4096
+        for reason in verdict.reasons:
+            assert f"{reason.text}（{reason.section}）" in detail
