@@ -47,3 +47,15 @@ async def edit_in_place(
         reply_markup=inline_keyboard(buttons),
         disable_web_page_preview=True,
     )
+
+
+async def replace_pressed(
+    query: CallbackQuery,
+    text: str,
+    buttons: tuple[tuple[Button, ...], ...] = (),
+    toast: str | None = None,
+) -> None:
+    """A toggle or a confirmation: the press answered (with a toast) and the message the
+    button belongs to edited to show the outcome, rather than a new message below it."""
+    await query.answer(toast)
+    await edit_in_place(query, text, buttons)

@@ -182,3 +182,59 @@ def test_every_case_result_renders_as_valid_short_html(
         assert telegram_html_error(detail) is None and len(detail) < 4096
         for reason in verdict.reasons:
             assert f"{reason.text}（{reason.section}）" in detail
+
+
+# ---- on a phone: steps edit in place, one line per subsidy, reasons behind 详细说明 ----
+
+
+def test_steps_edit_in_place_and_starting_does_not(dialogue: Dialogue):
+    context = Context()
+    first = dialogue.start_check(context)
+    assert first.edit is False  # /check, the menu or free text: a new message
+    step = press(dialogue, context, first, "个人（劳动者、学员）")
+    assert step.edit is True and "哪一年" in step.text
+    why = press(dialogue, context, step, "为什么问这个？")
+    # The reason above the question: the edited message still asks it, with its buttons.
+    assert why.edit is True and "为什么问这个" in why.text and "哪一年" in why.text
+    assert why.buttons == step.buttons
+    back = press(dialogue, context, why, "返回上一步")
+    assert back.edit is True and "身份" in back.text
+    restarted = press(dialogue, context, back, "重新开始")
+    assert restarted.edit is True and "身份" in restarted.text
+    stale = dialogue.handle_button(first.buttons[0][0].data, context)
+    assert stale.edit is False and stale.toast == "这个按钮已经过期了"
+
+
+def test_result_has_one_detail_button_per_subsidy_with_its_reasons(dialogue: Dialogue):
+    context = Context()
+    reply = dialogue.start_check(context)
+    for label in WORKER_ANSWERS:
+        reply = press(dialogue, context, reply, label)
+    assert reply.edit is True and "自查结果" in reply.text
+    result = context.check.result
+    assert result is not None and context.check.facts == {}
+    labels = [b.label for row in reply.buttons for b in row if b.label.startswith("详细说明")]
+    assert labels == [f"详细说明：{v.label}" for v in result.verdicts] and len(labels) >= 2
+    lines = reply.text.split("\n")
+    for verdict in result.verdicts:
+        # One line each: the verdict and amount, none of the reasons.
+        assert sum(f"<b>{verdict.label}</b>" in line for line in lines) == 1
+        assert all(r.text not in reply.text for r in verdict.reasons)
+    assert reply.text.count("🔒") == 1 and reply.text.count("<b>下一步</b>") == 1
+    for verdict in result.verdicts:
+        detail = press(dialogue, context, reply, f"详细说明：{verdict.label}")
+        assert detail.edit is False and detail.kind == "check"  # below the result
+        assert detail.text.startswith(f"{ICONS[verdict.status]} <b>{verdict.label}</b>")
+        for reason in verdict.reasons:
+            assert f"{reason.text}（{reason.section}）" in detail.text
+        others = [v for v in result.verdicts if v.label != verdict.label]
+        assert all(f"<b>{v.label}</b>" not in detail.text for v in others)
+        assert telegram_html_error(detail.text) is None
+    # A new check: the old result's buttons are stale, and its reasons are gone.
+    old = reply
+    dialogue.start_check(context)
+    assert context.check.result is None
+    stale = press(dialogue, context, old, labels[0])
+    assert "已经结束" in stale.text and stale.toast
+    for forged in (f"k:{context.check.id}:d", f"k:{context.check.id}:d99", "k:abc:d0"):
+        assert dialogue.handle_button(forged, context).toast, forged
