@@ -124,7 +124,7 @@ def test_forged_periods_and_huge_callback_numbers_are_refused(bot_process: BotPr
     reminder = api.wait_for_text(CONTACT, "月报提醒")
     ((_label, data),) = reminder.buttons
     api.push_callback(CONTACT, data, message_id=reminder.message_id)  # the period asked about
-    api.wait_for_text(CONTACT, "已记录")
+    api.wait_for_edit_text(CONTACT, "已记录", reminder.message_id)
 
     api.push_text(ADMIN, "/compliance")
     deadline = time.monotonic() + 20

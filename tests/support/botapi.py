@@ -255,6 +255,19 @@ class BotApiStandIn:
             f"{len(self.edits_to(chat_id, message_id))}; errors: {self.errors}"
         )
 
+    def wait_for_edit_text(
+        self, chat_id: int, needle: str, message_id: int | None = None, timeout: float = 30
+    ) -> Sent:
+        """The first edit in `chat_id` (of `message_id`, if given) whose text has `needle`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for edit in self.edits_to(chat_id, message_id):
+                if needle in edit.text:
+                    return edit
+            time.sleep(0.05)
+        texts = [e.text[:60] for e in self.edits_to(chat_id, message_id)]
+        raise AssertionError(f"no edit in {chat_id} with {needle!r}; got {texts}")
+
     def toasts(self, chat_id: int | None = None) -> list[str]:
         """The texts of answerCallbackQuery calls (the toasts shown), for one chat's presses."""
         with self._lock:
