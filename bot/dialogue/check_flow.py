@@ -165,8 +165,14 @@ class CheckFlow:
         if state is not None and state.current is not None:
             reply = self._show(self._check.step(state, self._today()))
             note = self._renderer.render("messages/check_stale.j2", self._today(), current=True)
+            # A button of this check pressed twice (or on a message before a typed answer):
+            # that message shows the current question again, in place.
             return Reply(
-                text=f"{note}\n\n{reply.text}", buttons=reply.buttons, kind="check", toast=toast
+                text=f"{note}\n\n{reply.text}",
+                buttons=reply.buttons,
+                kind="check",
+                edit=True,
+                toast=toast,
             )
         reply = self._reply(
             "messages/check_stale.j2", ((Button("开始自查", START),),), current=False

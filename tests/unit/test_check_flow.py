@@ -127,6 +127,7 @@ def test_stale_and_forged_buttons(dialogue: Dialogue):
     # The same question's button pressed again: we stay on the current question.
     again = dialogue.handle_button(old_role_button, context)
     assert "前面的问题" in again.text and "哪一年" in again.text
+    assert again.edit is True and again.toast  # that message shows the current question
     # A button from a finished or different check.
     dialogue.start_check(context)
     stale = dialogue.handle_button(reply.buttons[0][0].data, context)
