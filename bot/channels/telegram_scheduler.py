@@ -60,9 +60,9 @@ async def _say_stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await _say(update, _runtime(context).renderer.render("messages/stale_button.j2", today_local()))
 
 
-def toast_text(context: ContextTypes.DEFAULT_TYPE, name: str, **extra: object) -> str:
+def toast_text(context: ContextTypes.DEFAULT_TYPE, toast: str, **extra: object) -> str:
     """A button press's short notice (responses/toasts/), as plain text."""
-    return to_plain(_runtime(context).renderer.render(f"toasts/{name}.j2", today_local(), **extra))
+    return to_plain(_runtime(context).renderer.render(f"toasts/{toast}.j2", today_local(), **extra))
 
 
 async def _stale_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
