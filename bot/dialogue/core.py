@@ -601,6 +601,7 @@ def _traditional(reply: Reply) -> Reply:
     return replace(
         reply,
         text=to_traditional(reply.text),
+        details=to_traditional(reply.details) if reply.details else None,
         buttons=tuple(
             tuple(replace(b, label=to_traditional(b.label)) for b in row) for row in reply.buttons
         ),

@@ -116,3 +116,12 @@ def test_ask_json_keeps_its_fields_and_adds_the_details(dialogue: Dialogue):
     assert "尚未拨付的职业技能培训项目" not in line["text"]
     short = dialogue.handle_button(TOPIC_PREFIX + "validity", Context())
     assert json.loads(reply_json("有效期", short))["details"] is None
+
+
+async def test_asked_in_traditional_characters_the_details_are_too(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    q = "外地戶口能領培訓補貼嗎"
+    fake.answers[q] = result(q, ("social_training_eligibility", 0.97))
+    reply = await dialogue.handle_text(q, Context())
+    assert "戶籍" in reply.text and reply.details and "對口協作地區" in reply.details
