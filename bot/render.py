@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
 from bot.policy_pack import PolicyPack
 
@@ -67,6 +67,13 @@ class Renderer:
         """A template kept in a policy data file (e.g. a certificate's note)."""
         context = self.base_context(today) | extra
         return self._env.from_string(source).render(context).strip()
+
+    def exists(self, template: str) -> bool:
+        try:
+            self._env.get_template(template)
+        except TemplateNotFound:
+            return False
+        return True
 
     def names(self, folder: str) -> list[str]:
         return sorted(

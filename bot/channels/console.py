@@ -94,7 +94,8 @@ async def chat(
 
 def reply_json(question: str, reply: Reply) -> str:
     """The `ask --json` contract: {"q", "intent", "confidence", "answered", "kind", "sections",
-    "candidates", "text"}.
+    "candidates", "text", "details"}. `text` is what a phone shows first; `details` is the
+    rest of a long answer (its "详细说明" button), or null.
     `q` is echoed with personal numbers masked, since such output often ends up in files."""
     return json.dumps(
         {
@@ -109,6 +110,7 @@ def reply_json(question: str, reply: Reply) -> str:
                 for c in reply.candidates
             ],
             "text": to_plain(reply.text),
+            "details": to_plain(reply.details) if reply.details else None,
         },
         ensure_ascii=False,
     )
@@ -121,5 +123,6 @@ async def ask(dialogue: Dialogue, questions: Iterable[str], as_json: bool, out: 
         if as_json:
             out.write(reply_json(question, reply) + "\n")
         else:
-            out.write(f"问：{question}\n答：{to_plain(reply.text)}\n\n")
+            details = f"\n{to_plain(reply.details)}" if reply.details else ""
+            out.write(f"问：{question}\n答：{to_plain(reply.text)}{details}\n\n")
         out.flush()

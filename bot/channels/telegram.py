@@ -22,7 +22,9 @@ from tornado.httpserver import HTTPServer
 
 from bot.assistant import Assistant, running_assistant
 from bot.channels.commands import COMMANDS_KEY, CommandBook, load_commands, register_commands
+from bot.channels.inplace import edit_in_place
 from bot.channels.keyboard import inline_keyboard
+from bot.channels.plain import to_plain
 from bot.channels.telegram_catalogue import add_handlers as add_catalogue_handlers
 from bot.channels.telegram_duties import add_handlers as add_duty_handlers
 from bot.channels.telegram_duties import on_reported, on_schedule
@@ -135,11 +137,15 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A self-check step replaces the message it was pressed on; anything else (an answer,
+    a detail, the menu) is a new message below it."""
     query = update.callback_query
-    await query.answer()
     reply = _dialogue(context).handle_button(query.data or "", _chat_context(context))
+    await query.answer(to_plain(reply.toast) if reply.toast else None)
     _count(context, reply)
-    if isinstance(query.message, Message):
+    if reply.edit:
+        await edit_in_place(query, reply.text, reply.buttons)
+    elif isinstance(query.message, Message):
         await send_reply(query.message, reply)
 
 

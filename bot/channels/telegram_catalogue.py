@@ -17,8 +17,9 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from bot.catalogue.importer import CatalogueImporter, parse_caption
 from bot.catalogue.reader import MAX_BYTES, ImportReport, Problem
 from bot.catalogue.spec import load_spec
+from bot.channels.inplace import replace_pressed
 from bot.channels.keyboard import inline_keyboard
-from bot.channels.telegram_scheduler import admin_only
+from bot.channels.telegram_scheduler import admin_only, toast_text
 from bot.config import Settings
 from bot.dialogue.types import Button
 
@@ -81,25 +82,31 @@ async def on_catalogue_file(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 @admin_only
 async def on_catalogue_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """确认导入/取消 edit the preview they belong to, so it cannot be confirmed twice."""
     query = update.callback_query
-    await query.answer()
     importer = _importer(context)
     match = _CALLBACK.match(query.data or "")
     if match is None:
+        await query.answer(toast_text(context, "stale"))
         await _say(update, importer.render_message("gone.j2"))
         return
     action, draft_id = match.group(1), int(match.group(2))
     if action == "no":
         await asyncio.to_thread(importer.store.discard, draft_id)
-        await _say(update, importer.render_message("cancelled.j2"))
+        await replace_pressed(
+            query, importer.render_message("cancelled.j2"), toast=toast_text(context, "cancelled")
+        )
         return
     version = await asyncio.to_thread(importer.store.confirm, draft_id)
     if version is None:
+        await query.answer(toast_text(context, "stale"))
         await _say(update, importer.render_message("gone.j2"))
         return
     user = update.effective_user
     log.info("catalogue version %s confirmed by %s", version.id, user.id if user else None)
-    await _say(update, importer.confirmed_text(version))
+    await replace_pressed(
+        query, importer.confirmed_text(version), toast=toast_text(context, "catalogue_confirmed")
+    )
 
 
 def add_handlers(application: Application, settings: Settings) -> None:

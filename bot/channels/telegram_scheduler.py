@@ -24,7 +24,9 @@ from telegram.ext import (
 
 from bot.channels.callbacks import period_key, small_number
 from bot.channels.commands import COMMANDS_KEY, CommandBook, set_chat_commands
+from bot.channels.inplace import replace_pressed
 from bot.channels.keyboard import inline_keyboard
+from bot.channels.plain import to_plain
 from bot.config import Settings
 from bot.dialogue.types import Button
 from bot.privacy import mask_personal_numbers
@@ -56,6 +58,25 @@ def _render(context: ContextTypes.DEFAULT_TYPE, name: str, **extra: object) -> s
 
 async def _say_stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _say(update, _runtime(context).renderer.render("messages/stale_button.j2", today_local()))
+
+
+def toast_text(context: ContextTypes.DEFAULT_TYPE, toast: str, **extra: object) -> str:
+    """A button press's short notice (responses/toasts/), as plain text."""
+    return to_plain(_runtime(context).renderer.render(f"toasts/{toast}.j2", today_local(), **extra))
+
+
+async def _stale_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.callback_query.answer(toast_text(context, "stale"))
+    await _say_stale(update, context)
+
+
+async def _replace(
+    update: Update,
+    text: str,
+    buttons: tuple[tuple[Button, ...], ...] = (),
+    toast: str | None = None,
+) -> None:
+    await replace_pressed(update.callback_query, text, buttons, toast)
 
 
 def _next_period(runtime: SchedulerRuntime) -> Period:
@@ -194,24 +215,28 @@ async def on_bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"已报送" under a reminder: recorded, and the reminder edited to say so (its button
+    gone); a refusal is a new message and leaves the reminder as it was."""
     query = update.callback_query
-    await query.answer()
     runtime = _runtime(context)
     contact = runtime.departments.contact(update.effective_chat.id)
     if contact is None:
+        await query.answer()
         await _say(update, _render(context, "ack_not_contact"))
         return
     found = period_key((query.data or "")[len(ACK_PREFIX) :])
     if found is None:
-        await _say_stale(update, context)
+        await _stale_press(update, context)
         return
     period = Period(date(found[0], found[1], runtime.duties.schedule.due_day))
     if await _refuse_in_group(update, context):
+        await query.answer()
         return
     # Only a period this chat was asked about: forged data (r:2099-12) would silence
     # future reminders and falsify the compliance export.
     if not runtime.outbox.delivered(update.effective_chat.id, ack_message_keys(period.key)):
         log.warning("refused 已报送 for %s from chat %s: never asked", period.key, contact.chat_id)
+        await query.answer()
         await _say(update, _render(context, "ack_not_asked"))
         return
     name = runtime.departments.names[contact.department]
@@ -222,7 +247,7 @@ async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if update.effective_message and update.effective_message.date
             else ""
         )
-        await _say(
+        await _replace(
             update,
             _render(
                 context,
@@ -231,9 +256,10 @@ async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 covers=period.covers,
                 when=when or "刚刚",
             ),
+            toast=toast_text(context, "ack_recorded"),
         )
     else:
-        await _say(
+        await _replace(
             update,
             _render(
                 context,
@@ -256,23 +282,24 @@ def _subscribe_menu(runtime: SchedulerRuntime, chosen: set[str]) -> tuple[tuple[
     )
 
 
+def _subscriptions_text(context: ContextTypes.DEFAULT_TYPE, chosen: set[str]) -> str:
+    runtime = _runtime(context)
+    start, end = runtime.settings.scheduler.quiet_hours
+    return _render(
+        context,
+        "subscribe_menu",
+        topics=runtime.subscriptions.topics,
+        chosen=chosen,
+        quiet_start=start,
+        quiet_end=end,
+    )
+
+
 async def _show_subscriptions(
     update: Update, context: ContextTypes.DEFAULT_TYPE, chosen: set[str]
 ) -> None:
     runtime = _runtime(context)
-    start, end = runtime.settings.scheduler.quiet_hours
-    await _say(
-        update,
-        _render(
-            context,
-            "subscribe_menu",
-            topics=runtime.subscriptions.topics,
-            chosen=chosen,
-            quiet_start=start,
-            quiet_end=end,
-        ),
-        _subscribe_menu(runtime, chosen),
-    )
+    await _say(update, _subscriptions_text(context, chosen), _subscribe_menu(runtime, chosen))
 
 
 async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -283,15 +310,21 @@ async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def on_subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A toggle: the subscription menu it was pressed on shows the new choice."""
     query = update.callback_query
-    await query.answer()
     runtime = _runtime(context)
     topic = (query.data or "")[len(SUBSCRIBE_PREFIX) :]
     if topic not in runtime.subscriptions.topics:
-        await _say_stale(update, context)
+        await _stale_press(update, context)
         return
     chosen = runtime.subscriptions.toggle(update.effective_chat.id, topic)
-    await _show_subscriptions(update, context, chosen)
+    name = runtime.subscriptions.topics[topic]
+    await _replace(
+        update,
+        _subscriptions_text(context, chosen),
+        _subscribe_menu(runtime, chosen),
+        toast=toast_text(context, "subscribed", on=topic in chosen, name=name),
+    )
 
 
 async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -328,14 +361,20 @@ def _when_text(moment: datetime) -> str:
 
 
 async def _propose(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, moment: datetime
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    text: str,
+    moment: datetime,
+    in_place: bool = False,
 ) -> None:
     if context.chat_data is not None:
         context.chat_data[PENDING_REMINDER] = {"text": text, "due": moment.isoformat()}
     buttons = ((Button("确认", "rc:ok"), Button("取消", "rc:no")),)
-    await _say(
-        update, _render(context, "reminder_confirm", when=_when_text(moment), text=text), buttons
-    )
+    proposal = _render(context, "reminder_confirm", when=_when_text(moment), text=text)
+    if in_place:  # a quick choice ("一周后") becomes the proposal it asked for
+        await _replace(update, proposal, buttons)
+    else:
+        await _say(update, proposal, buttons)
 
 
 def _quick_buttons() -> tuple[tuple[Button, ...], ...]:
@@ -378,8 +417,9 @@ async def on_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """确认/取消 edit the proposal they belong to; "提醒我申领" under a self-check result
+    and 取消 in the list of reminders leave those messages and answer below them."""
     query = update.callback_query
-    await query.answer()
     runtime = _runtime(context)
     data = query.data or ""
     chat_id = update.effective_chat.id
@@ -389,26 +429,32 @@ async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
             chat_id, pending["text"], datetime.fromisoformat(pending["due"])
         )
         runtime.schedule_reminder(reminder)
-        await _say(
+        await _replace(
             update,
             _render(context, "reminder_set", when=_when_text(reminder.due_at), text=reminder.text),
+            toast=toast_text(context, "reminder_set"),
         )
     elif data == "rc:no" and pending:
-        await _say(update, _render(context, "reminder_dropped"))
+        await _replace(
+            update, _render(context, "reminder_dropped"), toast=toast_text(context, "cancelled")
+        )
     elif data.startswith("rq:") and (small_number(data[3:]) or 0) in range(1, 367):
         day = (now_utc().astimezone(TZ) + timedelta(days=int(data[3:]))).date()
-        await _propose(update, context, DEFAULT_TEXT, datetime.combine(day, time(9, 0), TZ))
+        moment = datetime.combine(day, time(9, 0), TZ)
+        await _propose(update, context, DEFAULT_TEXT, moment, in_place=True)
     elif data == "rm:claim":
+        await query.answer()
         await _say(update, _render(context, "reminder_usage"), _quick_buttons())
     elif data.startswith("rx:") and small_number(data[3:]) is not None:
         reminder = runtime.reminders.get(int(data[3:]))
         if reminder and runtime.reminders.set_status(reminder.id, "cancelled", chat_id):
             runtime.unschedule_reminder(reminder.id)
+            await query.answer(toast_text(context, "cancelled"))
             await _say(update, _render(context, "reminder_cancelled", text=reminder.text))
         else:
-            await _say_stale(update, context)
+            await _stale_press(update, context)
     else:
-        await _say_stale(update, context)
+        await _stale_press(update, context)
 
 
 # ---- admins ----
@@ -563,23 +609,29 @@ async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 @admin_only
 async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """确认发送/取消 edit the preview they belong to, so it cannot be confirmed twice."""
     query = update.callback_query
-    await query.answer()
     runtime = _runtime(context)
     raw_id, _, action = (query.data or "")[len(BROADCAST_PREFIX) :].partition(":")
     if small_number(raw_id) is None:
-        await _say_stale(update, context)
+        await _stale_press(update, context)
         return
     if action == "ok":
         count = runtime.broadcasts.confirm(int(raw_id))
         if count is not None:
             runtime.wake()
-            await _say(update, _render(context, "broadcast_queued", count=count))
+            await _replace(
+                update,
+                _render(context, "broadcast_queued", count=count),
+                toast=toast_text(context, "broadcast_queued"),
+            )
             return
     elif action == "no" and runtime.broadcasts.cancel(int(raw_id)):
-        await _say(update, _render(context, "broadcast_cancelled"))
+        await _replace(
+            update, _render(context, "broadcast_cancelled"), toast=toast_text(context, "cancelled")
+        )
         return
-    await _say_stale(update, context)
+    await _stale_press(update, context)
 
 
 def add_handlers(application: Application) -> None:

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from bot.dialogue.payloads import MENU, REMIND_CLAIM
 from bot.dialogue.types import Button, Context, Reply
 from bot.eligibility.conversation import PREFIX, START, CheckState, SelfCheck, Step
+from bot.eligibility.evaluator import CheckResult
 from bot.render import Renderer
+
+
+def result_context(result: CheckResult, catalogue_note: str) -> dict[str, Any]:
+    """What messages/check_result.j2 shows besides the verdicts: the documents and sections
+    of all subsidies once, and the catalogue's note once when any amount rests on it."""
+    verdicts = result.verdicts
+    shared = any(v.amount_note and catalogue_note in v.amount_note for v in verdicts)
+    return {
+        "result": result,
+        "documents": list(dict.fromkeys(d for v in verdicts for d in v.documents)),
+        "cited": list(dict.fromkeys(s for v in verdicts for s in v.sections)),
+        "shared_note": catalogue_note if shared else None,
+    }
 
 
 class CheckFlow:
@@ -34,12 +50,20 @@ class CheckFlow:
 
     def on_button(self, data: str, context: Context) -> Reply:
         if data == START:
+            # From an answer, the menu or a result: a new message, the old one stays.
             return self.start(context)
         state = context.check
         parts = data[len(PREFIX) :].split(":", 1)
         if state is None or len(parts) != 2 or parts[0] != state.id:
             return self._stale()
         action = parts[1]
+        if action.startswith("d"):
+            return self._detail(state, action[1:])
+        reply = self._step_button(state, action, context)
+        # A step replaces the question it was pressed on; a stale press is a new message.
+        return reply if reply.toast else replace(reply, edit=True)
+
+    def _step_button(self, state: CheckState, action: str, context: Context) -> Reply:
         today = self._today()
         if action == "r":
             return self.start(context)
@@ -52,9 +76,10 @@ class CheckFlow:
             return self._stale(state)
         question = self._check.questions[state.current]
         if kind == "w":
-            return self._reply(
-                "messages/check_why.j2", self._question_buttons(state), question=question
-            )
+            # The reason above the question it explains: the message still asks it.
+            why = self._renderer.render("messages/check_why.j2", today, question=question)
+            asked = self._show(self._check.step(state, today))
+            return replace(asked, text=f"{why}\n\n{asked.text}")
         if kind == "u" and question.unsure:
             self._check.answer(state, state.current, "unsure", today)
         elif kind == "a" and option_text.isdigit() and int(option_text) < len(question.options):
@@ -93,11 +118,17 @@ class CheckFlow:
         )
 
     def _result(self, step: Step) -> Reply:
+        """One line per subsidy, the shared notes once, and a "详细说明" button per subsidy
+        for its clause-by-clause reasons."""
         result = step.result
         assert result is not None
-        documents = list(dict.fromkeys(d for v in result.verdicts for d in v.documents))
-        sections = tuple(dict.fromkeys(s for v in result.verdicts for s in v.sections))
+        shown = result_context(result, self._check.checker.rules.catalogue_note)
+        code = f"{PREFIX}{step.state.id}:d"
+        details = tuple(
+            (Button(f"详细说明：{v.label}", f"{code}{n}"),) for n, v in enumerate(result.verdicts)
+        )
         buttons: tuple[tuple[Button, ...], ...] = (
+            *details,
             (Button("重新自查", START), Button("常见话题", MENU)),
         )
         # A claim reminder only while the plan is in force: after it, a claim must first be
@@ -106,25 +137,47 @@ class CheckFlow:
         if self._offer_reminder and claimable and not result.plan_ended:
             buttons = ((Button("⏰ 提醒我申领", REMIND_CLAIM),), *buttons)
         reply = self._reply(
-            "messages/check_result.j2",
-            buttons,
-            result=result,
-            documents=documents,
-            sections=sections,
+            "messages/check_result.j2", buttons, sections=tuple(shown["cited"]), **shown
         )
-        # Nothing personal is kept once the result is shown.
+        # Nothing personal is kept once the result is shown: only the verdicts, for the
+        # "详细说明" buttons, until the next check.
         step.state.facts.clear()
         step.state.history.clear()
+        step.state.result = result
         return reply
 
+    def _detail(self, state: CheckState, number: str) -> Reply:
+        """One subsidy's clause-by-clause reasons, from the result on screen."""
+        result = state.result
+        if result is None or not number.isdigit() or int(number) >= len(result.verdicts):
+            return self._stale(state)
+        verdict = result.verdicts[int(number)]
+        return self._reply(
+            "messages/check_detail.j2",
+            (),
+            sections=tuple(verdict.sections),
+            v=verdict,
+            result=result,
+        )
+
     def _stale(self, state: CheckState | None = None) -> Reply:
+        toast = self._renderer.render("toasts/stale.j2", self._today())
         if state is not None and state.current is not None:
             reply = self._show(self._check.step(state, self._today()))
             note = self._renderer.render("messages/check_stale.j2", self._today(), current=True)
-            return Reply(text=f"{note}\n\n{reply.text}", buttons=reply.buttons, kind="check")
-        return self._reply(
+            # A button of this check pressed twice (or on a message before a typed answer):
+            # that message shows the current question again, in place.
+            return Reply(
+                text=f"{note}\n\n{reply.text}",
+                buttons=reply.buttons,
+                kind="check",
+                edit=True,
+                toast=toast,
+            )
+        reply = self._reply(
             "messages/check_stale.j2", ((Button("开始自查", START),),), current=False
         )
+        return replace(reply, toast=toast)
 
     def _question_buttons(self, state: CheckState) -> tuple[tuple[Button, ...], ...]:
         index = state.current

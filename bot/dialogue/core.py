@@ -16,7 +16,13 @@ from bot.dialogue.check_flow import CheckFlow
 from bot.dialogue.cues import DEFAULT_AUDIENCE
 from bot.dialogue.facets import Facet
 from bot.dialogue.groups import Group
-from bot.dialogue.payloads import DECLINE_PREFIX, MENU, NONE_OF_THESE, TOPIC_PREFIX
+from bot.dialogue.payloads import (
+    DECLINE_PREFIX,
+    DETAILS_PREFIX,
+    MENU,
+    NONE_OF_THESE,
+    TOPIC_PREFIX,
+)
 from bot.dialogue.ranker import TopicRanker
 from bot.dialogue.types import Button, Candidate, Context, Reply
 from bot.eligibility.conversation import PREFIX as CHECK_PREFIX
@@ -169,6 +175,8 @@ class Dialogue:
             return self._message("none_of_these", kind="decline")
         if data.startswith(TOPIC_PREFIX) and data[len(TOPIC_PREFIX) :] in self._pack.topics:
             return self._answer([data[len(TOPIC_PREFIX) :]], context, confidence=1.0)
+        if data.startswith(DETAILS_PREFIX) and self._has_details(data[len(DETAILS_PREFIX) :]):
+            return self._details(data[len(DETAILS_PREFIX) :], context)
         if data.startswith(DECLINE_PREFIX) and data[len(DECLINE_PREFIX) :] in (
             self._pack.out_of_scope
         ):
@@ -461,12 +469,44 @@ class Dialogue:
             dict.fromkeys(s for topic_id in topic_ids for s in self._pack.topics[topic_id].sections)
         )
         parts.append(self._citation(sections, context))
+        # A long answer shows its summary; the rest is one "详细说明" tap away.
+        detailed = [t for t in topic_ids if self._has_details(t)]
+        details = [self._render(f"details/{t}.j2") for t in detailed]
         return Reply(
             text="\n\n".join(parts),
-            buttons=self._related_buttons(topic_ids),
+            buttons=(*self._details_buttons(detailed), *self._related_buttons(topic_ids)),
             sections=sections,
             intent=topic_ids[0],
             confidence=confidence,
+            answered=True,
+            kind="answer",
+            details="\n\n".join(details) if details else None,
+        )
+
+    def _has_details(self, topic_id: str) -> bool:
+        return topic_id in self._pack.topics and self._renderer.exists(f"details/{topic_id}.j2")
+
+    def _details_buttons(self, topic_ids: list[str]) -> tuple[tuple[Button, ...], ...]:
+        if len(topic_ids) == 1:
+            return ((Button("📖 详细说明", DETAILS_PREFIX + topic_ids[0]),),)
+        return tuple(
+            (Button(f"📖 详细说明：{self._pack.topics[t].label}", DETAILS_PREFIX + t),)
+            for t in topic_ids
+        )
+
+    def _details(self, topic_id: str, context: Context) -> Reply:
+        """The rest of a long answer, with its citation and the topic's next steps."""
+        context.last_topic = topic_id
+        sections = self._pack.topics[topic_id].sections
+        text = "\n\n".join(
+            [self._render(f"details/{topic_id}.j2"), self._citation(sections, context)]
+        )
+        return Reply(
+            text=text,
+            buttons=self._related_buttons([topic_id]),
+            sections=sections,
+            intent=topic_id,
+            confidence=1.0,
             answered=True,
             kind="answer",
         )
@@ -586,6 +626,7 @@ def _traditional(reply: Reply) -> Reply:
     return replace(
         reply,
         text=to_traditional(reply.text),
+        details=to_traditional(reply.details) if reply.details else None,
         buttons=tuple(
             tuple(replace(b, label=to_traditional(b.label)) for b in row) for row in reply.buttons
         ),

@@ -35,6 +35,14 @@ class Reply:
     kind: str = "message"
     # For a clarification: the topics offered, in button order.
     candidates: tuple[Candidate, ...] = ()
+    # The rest of a long answer (Telegram HTML), sent by its "详细说明" button; carried here
+    # for channels without buttons (`ask --json`).
+    details: str | None = None
+    # Pressed on a message this reply replaces (a self-check step): edit that message
+    # rather than post a new one.
+    edit: bool = False
+    # A short notice shown over the chat when a button is pressed (plain text).
+    toast: str | None = None
 
 
 @dataclass

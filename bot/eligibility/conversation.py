@@ -2,7 +2,8 @@
 
 Button payloads are short ASCII codes: k:<check id>:<action>, where action is
 a<question>.<option>, u<question> (不确定), w<question> (为什么问这个), b (back),
-r (restart), x (cancel). A payload from another check id is stale.
+r (restart), x (cancel), d<verdict> (a result's 详细说明). A payload from another check id
+is stale.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class CheckState:
     answered: list[str] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)  # facts before each answer
     current: int | None = None  # index of the question on screen
+    # The result shown, for its "详细说明" buttons: verdicts and reasons, never the answers.
+    # Replaced by the next check, dropped by /stop.
+    result: CheckResult | None = None
 
 
 @dataclass(frozen=True)

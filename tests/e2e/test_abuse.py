@@ -124,7 +124,7 @@ def test_forged_periods_and_huge_callback_numbers_are_refused(bot_process: BotPr
     reminder = api.wait_for_text(CONTACT, "月报提醒")
     ((_label, data),) = reminder.buttons
     api.push_callback(CONTACT, data, message_id=reminder.message_id)  # the period asked about
-    api.wait_for_text(CONTACT, "已记录")
+    api.wait_for_edit_text(CONTACT, "已记录", reminder.message_id)
 
     api.push_text(ADMIN, "/compliance")
     deadline = time.monotonic() + 20
@@ -185,8 +185,9 @@ def test_in_a_group_only_the_binder_or_an_administrator_may_stop(bot_process: Bo
         assert session.get(DepartmentContact, group) is not None  # still bound
     assert api.calls("getChatMember")
 
+    assert api.edits_to(group) == []  # a refusal leaves the reminder and its button
     api.push_callback(group, data, message_id=reminder.message_id, sender=binder)
-    api.wait_for_text(group, "已记录")
+    api.wait_for_edit_text(group, "已记录", reminder.message_id)
     api.push_text(group, "/stop", sender=chat_admin)
     api.wait_for_text(group, "已停止所有消息")
     with _sessions(bot_process)() as session:

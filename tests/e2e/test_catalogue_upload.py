@@ -34,9 +34,11 @@ def test_admin_uploads_previews_and_confirms_the_catalogue(bot_process: BotProce
     # Someone else's tap on the admin's button is refused; the admin's imports it.
     api.push_callback(PERSON, confirm)
     api.wait_for_text(PERSON, "管理员")
-    api.push_callback(ADMIN, confirm)
-    api.wait_for_text(ADMIN, "已导入补贴目录清单：9条")
-    api.push_callback(ADMIN, confirm)
+    # Confirmed: the preview it belongs to says so (its buttons gone), with a toast.
+    api.push_callback(ADMIN, confirm, message_id=preview.message_id)
+    done = api.wait_for_edit_text(ADMIN, "已导入补贴目录清单：9条", preview.message_id)
+    assert done.buttons == [] and "已导入" in api.toasts(ADMIN)
+    api.push_callback(ADMIN, confirm, message_id=preview.message_id)
     api.wait_for_text(ADMIN, "已经处理过或已过期")
 
     api.push_text(PERSON, "焊工初级和中级差多少")

@@ -102,11 +102,11 @@ def test_webhook_worker_without_scheduler_and_a_scheduler_process(
         botapi.push_text(7301, "/subscribe")
         menu = botapi.wait_for_text(7301, "请选择要订阅的内容", timeout=60)
         botapi.push_callback(7301, dict(menu.buttons)["政策宣传"], message_id=menu.message_id)
-        botapi.wait_for_text(7301, "✅ 政策宣传")
+        botapi.wait_for_edits(7301, menu.message_id, 1)
         botapi.push_text(9001, "/broadcast 分开部署的广播")
         preview = botapi.wait_for_text(9001, "预览")
         botapi.push_callback(9001, dict(preview.buttons)["确认发送"], message_id=preview.message_id)
-        botapi.wait_for_text(9001, "已加入发送队列")
+        botapi.wait_for_edit_text(9001, "已加入发送队列", preview.message_id)
         time.sleep(2)
         assert not [m for m in botapi.messages_to(7301) if "分开部署的广播" in m.text]
         assert "scheduler active" not in worker_log.read_text()

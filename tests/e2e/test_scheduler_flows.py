@@ -47,10 +47,14 @@ def test_department_binding_reminder_and_acknowledgement(bot_process: BotProcess
     ((label, data),) = reminder.buttons
     assert label == "✅ 已报送" and data.startswith("r:")
 
+    # "已报送" edits the reminder it belongs to (its button gone) and shows a toast.
+    sent = len(api.messages_to(CONTACT))
     api.push_callback(CONTACT, data, message_id=reminder.message_id)
-    api.wait_for_text(CONTACT, "已记录")
+    recorded = api.wait_for_edit_text(CONTACT, "已记录", reminder.message_id)
+    assert recorded.buttons == [] and "已记录报送" in api.toasts(CONTACT)
     api.push_callback(CONTACT, data, message_id=reminder.message_id)
-    api.wait_for_text(CONTACT, "不用重复")
+    api.wait_for_edit_text(CONTACT, "不用重复", reminder.message_id)
+    assert len(api.messages_to(CONTACT)) == sent  # no new message for either press
 
     count = len(api.messages_to(ADMIN))
     api.push_text(ADMIN, "/overdue")
@@ -76,13 +80,23 @@ def test_subscribe_broadcast_and_stop(bot_process: BotProcess):
     api = bot_process.api
     api.push_text(PERSON, "/subscribe")
     menu = api.wait_for_text(PERSON, "请选择要订阅的内容")
+    # Each toggle edits the menu it was pressed on, with a toast.
     api.push_callback(PERSON, dict(menu.buttons)["政策宣传"], message_id=menu.message_id)
-    api.wait_for_text(PERSON, "✅ 政策宣传")
+    on = api.wait_for_edits(PERSON, menu.message_id, 1)[-1]
+    assert "✅ 政策宣传" in dict(on.buttons) and "已订阅：政策宣传" in api.toasts(PERSON)
+    api.push_callback(PERSON, dict(on.buttons)["✅ 政策宣传"], message_id=menu.message_id)
+    off = api.wait_for_edits(PERSON, menu.message_id, 2)[-1]
+    assert "政策宣传" in dict(off.buttons) and "已取消订阅：政策宣传" in api.toasts(PERSON)
+    api.push_callback(PERSON, dict(off.buttons)["政策宣传"], message_id=menu.message_id)
+    api.wait_for_edits(PERSON, menu.message_id, 3)
+    assert len(api.messages_to(PERSON)) == 1  # the menu, edited three times
 
     api.push_text(ADMIN, "/broadcast 本月起培训补贴可通过社保卡领取 <注意>")
     preview = api.wait_for_text(ADMIN, "预览")
     assert "将发给1位" in preview.text and "&lt;注意&gt;" in preview.text
     api.push_callback(ADMIN, dict(preview.buttons)["确认发送"], message_id=preview.message_id)
+    queued = api.wait_for_edit_text(ADMIN, "已加入发送队列", preview.message_id)
+    assert queued.buttons == []  # the preview cannot be confirmed again from its message
     message = api.wait_for_text(PERSON, "社保卡领取")
     assert "政策宣传" in message.text and "/unsubscribe" in message.text
     report = api.wait_for_text(ADMIN, "📊")
@@ -148,7 +162,7 @@ def test_personal_reminder_due_while_down_is_sent_once_late(bot_process: BotProc
     confirm = api.wait_for_text(PERSON, "确认设置吗")
     assert "申领补贴" in confirm.text and "09:00" in confirm.text
     api.push_callback(PERSON, dict(confirm.buttons)["确认"], message_id=confirm.message_id)
-    api.wait_for_text(PERSON, "提醒已设置")
+    api.wait_for_edit_text(PERSON, "提醒已设置", confirm.message_id)
     api.push_text(PERSON, "/reminders")
     listing = api.wait_for_text(PERSON, "您的提醒")
     assert "去申领补贴" in listing.text and len(listing.buttons) == 1
@@ -180,7 +194,8 @@ def test_reminder_cancel_and_unclear_times(bot_process: BotProcess):
     api.push_text(PERSON, "/remind 下周五下午3点 交学徒材料")
     confirm = api.wait_for_text(PERSON, "交学徒材料")
     api.push_callback(PERSON, "rc:ok", message_id=confirm.message_id)
-    api.wait_for_text(PERSON, "提醒已设置")
+    api.wait_for_edit_text(PERSON, "提醒已设置", confirm.message_id)
+    assert "提醒已设好" in api.toasts(PERSON)
     api.push_callback(PERSON, "rc:ok", message_id=confirm.message_id)  # pressed twice
     api.wait_for_text(PERSON, "过期")
     api.push_text(PERSON, "/reminders")

@@ -21,8 +21,10 @@ from tests.support.check_answers import (
     ENTERPRISE_PRESSES,
     WORKER_FACTS,
     WORKER_PRESSES,
+    amount_words,
     verdict_lines,
 )
+from tests.support.phone import phone_lines
 
 
 @pytest.fixture()
@@ -56,14 +58,22 @@ def test_start_question_and_button_press(running_bot: tuple[BotApiStandIn, Path]
     api.push_text(chat, "我是外地户口，能领培训补贴吗？")
     answer = api.wait_for_messages(chat, 2)[1]
     assert "居住证" in answer.text and "三(一)" in answer.text
+    # A long answer: its summary fits a phone screen, the rest is one tap away.
+    assert phone_lines(_body(answer.text)) <= 12
+    assert answer.buttons[0] == ("📖 详细说明", "x:social_training_eligibility")
+    assert "对口协作地区" not in answer.text
+    _press(api, chat, answer, "📖 详细说明")
+    details = api.wait_for_messages(chat, 3)[2]
+    assert "对口协作地区" in details.text and "三(一)" in details.text
+    assert api.edits_to(chat) == []  # the answer stays; the details come below it
 
     api.push_callback(chat, "t:apprentice_employee", message_id=welcome.message_id)
-    pressed = api.wait_for_messages(chat, 3)[2]
+    pressed = api.wait_for_messages(chat, 4)[3]
     assert "4000" in pressed.text and "四(一)" in pressed.text
     assert api.calls("answerCallbackQuery"), "the button press must be acknowledged"
 
     api.push_text(chat, "今天天气怎么样")
-    decline = api.wait_for_messages(chat, 4)[3]
+    decline = api.wait_for_messages(chat, 5)[4]
     assert "12333" in decline.text
 
     assert api.errors == []
@@ -91,7 +101,19 @@ def test_bad_input_gets_clear_replies(running_bot: tuple[BotApiStandIn, Path]):
     api.push_voice(chat)
     voice = api.wait_for_messages(chat, 7)[6]
     assert "语音转文字" in voice.text and voice.buttons
+    # A step pressed on a message Telegram cannot edit (here: one the bot never sent)
+    # still moves the check on, in a new message.
+    api.push_text(chat, "/check")
+    question = api.wait_for_messages(chat, 8)[7]
+    api.push_callback(chat, dict(question.buttons)["个人（劳动者、学员）"], message_id=1)
+    assert "第2题" in api.wait_for_messages(chat, 9)[8].text
+    assert api.edits_to(chat) == []
     assert api.errors == []
+
+
+def _body(answer_html: str) -> str:
+    """An answer without its citation footer (the lines from "📄 依据" on)."""
+    return answer_html.split("\n\n📄")[0]
 
 
 def _press(api: BotApiStandIn, chat: int, message: Sent, label: str) -> None:
@@ -114,18 +136,35 @@ def test_self_check_over_telegram_matches_check_json(
         run_bot(["check", "--json"], dict(os.environ), stdin=json.dumps(facts)).stdout
     )
     api.push_text(chat, "/check")
-    message = api.wait_for_messages(chat, 1)[-1]
-    for count, label in enumerate(presses, start=2):
+    question = api.wait_for_messages(chat, 1)[-1]
+    # Every step edits the one message of the check (editMessageText), up to the result.
+    message = question
+    for count, label in enumerate(presses, start=1):
         _press(api, chat, message, label)
-        message = api.wait_for_messages(chat, count)[-1]
+        message = api.wait_for_edits(chat, question.message_id, count)[-1]
+    assert len(api.messages_to(chat)) == 1
     result = to_plain(message.text)
     assert "自查结果" in result
     for line in verdict_lines(expected):
-        assert line in result, (line, result)
-    # The result's buttons are live; an old question's button is answered politely.
-    first_question = api.messages_to(chat)[0]
-    _press(api, chat, first_question, "个人（劳动者、学员）")
-    assert "已经结束" in api.wait_for_messages(chat, len(presses) + 2)[-1].text
+        # One line per subsidy: its verdict (and amount), no reasons under it.
+        assert sum(text.startswith(line) for text in result.splitlines()) == 1, (line, result)
+    for verdict in expected["verdicts"]:
+        assert all(reason["text"] not in result for reason in verdict["reasons"])
+        words = amount_words(verdict)
+        assert words is None or words in result
+    # A "详细说明" button per subsidy sends that subsidy's reasons, clause by clause.
+    labels = [label for label, _ in message.buttons if label.startswith("详细说明：")]
+    assert labels == [f"详细说明：{v['label']}" for v in expected["verdicts"]]
+    first = expected["verdicts"][0]
+    _press(api, chat, message, f"详细说明：{first['label']}")
+    detail = to_plain(api.wait_for_messages(chat, 2)[-1].text)
+    for reason in first["reasons"]:
+        assert f"{reason['text']}（{reason['section']}）" in detail, (reason, detail)
+    # An old question's button is answered politely, with a toast, in a new message.
+    _press(api, chat, question, "个人（劳动者、学员）")
+    assert "已经结束" in api.wait_for_messages(chat, 3)[-1].text
+    assert "这个按钮已经过期了" in api.toasts(chat)
+    assert len(api.edits_to(chat)) == len(presses)
     # Today is after the plan's end: a claim must be confirmed first, so the result offers
     # no claim reminder (tests/unit/test_check_result_dates.py covers the in-force date).
     assert "请先拨打12333" in result

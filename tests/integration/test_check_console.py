@@ -28,9 +28,16 @@ def test_console_check_matches_check_json(
     env = bot_env(nlu_endpoint, database_url)
     expected = json.loads(run_bot(["check", "--json"], env, stdin=json.dumps(facts)).stdout)
     assert expected["verdicts"]
-    chat = run_bot(["chat"], env, stdin="\n".join(["/check", *presses, "退出"]) + "\n")
+    first = expected["verdicts"][0]
+    detail = f"详细说明：{first['label']}"  # a button's label presses it in the console
+    chat = run_bot(
+        ["chat"], env, stdin="\n".join(["/check", *presses, detail, "退出"]) + "\n"
+    )
     assert chat.returncode == 0, chat.stderr
-    result = chat.stdout.split("自查结果")[-1]
+    result, _, shown = chat.stdout.split("自查结果")[-1].partition(f"] {detail}")
+    # The detail button gives the console the clause-by-clause reasons too.
+    for reason in first["reasons"]:
+        assert f"{reason['text']}（{reason['section']}）" in shown, (reason, shown)
     for line in verdict_lines(expected):
         assert line in result, (line, result)
     for verdict in expected["verdicts"]:

@@ -22,13 +22,18 @@ def test_ask_json_answers_and_declines(nlu_endpoint: NluEndpoint, database_url: 
     ]
     for line in lines:
         assert set(line) == {
-            "q", "intent", "confidence", "answered", "kind", "sections", "candidates", "text"
+            "q", "intent", "confidence", "answered", "kind", "sections", "candidates", "text",
+            "details",
         }
     apprentice, residency, weather = lines
     assert [line["kind"] for line in lines] == ["answer", "answer", "decline"]
     assert apprentice["answered"] is True and "四(一)" in apprentice["sections"]
     assert "4000" in apprentice["text"]
     assert residency["answered"] is True and residency["sections"] == ["三(一)"]
+    # A long answer: the summary in `text`, the rest (its 详细说明 button) in `details`.
+    assert "居住证" in residency["text"] and "对口协作地区" not in residency["text"]
+    assert "对口协作地区" in residency["details"]
+    assert apprentice["details"] is None and weather["details"] is None
     assert weather["answered"] is False and weather["sections"] == []
     assert "12333" in weather["text"]
 

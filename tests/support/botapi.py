@@ -70,6 +70,10 @@ class BotApiStandIn:
     # Group chats' administrators (getChatMember answers "administrator" for them, else
     # "member"); a chat id listed here is a group in every update pushed for it.
     chat_admins: dict[int, set[int]] = field(default_factory=dict)
+    # What each sent message shows now: (chat, message id) → (text, reply_markup), kept
+    # so that an edit leaving both unchanged is refused like Telegram's.
+    _shown: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
+    _query_chats: dict[str, int] = field(default_factory=dict)  # callback query id → chat
 
     # ---- lifecycle (runs in its own thread with its own event loop) ----
 
@@ -187,8 +191,11 @@ class BotApiStandIn:
         message["from"] = BOT_USER
         if message_id is not None:
             message["message_id"] = message_id
+        query_id = str(next(self._ids))
+        with self._lock:
+            self._query_chats[query_id] = chat_id
         query = {
-            "id": str(next(self._ids)),
+            "id": query_id,
             "from": self._user(chat_id if sender is None else sender),
             "chat_instance": f"ci{chat_id}",
             "message": message,
@@ -221,6 +228,56 @@ class BotApiStandIn:
             time.sleep(0.05)
         texts = [m.text[:60] for m in self.messages_to(chat_id)]
         raise AssertionError(f"no message to {chat_id} with {needle!r}; got {texts}")
+
+    def edits_to(self, chat_id: int, message_id: int | None = None) -> list[Sent]:
+        """editMessageText calls that succeeded, for a chat (and one of its messages)."""
+        with self._lock:
+            return [
+                s
+                for s in self.sent
+                if s.method == "editMessageText"
+                and s.chat_id == chat_id
+                and (message_id is None or s.message_id == message_id)
+            ]
+
+    def wait_for_edits(
+        self, chat_id: int, message_id: int, count: int, timeout: float = 30
+    ) -> list[Sent]:
+        """Wait until message `message_id` was edited `count` times; its edits, in order."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.edits_to(chat_id, message_id)
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(
+            f"expected {count} edits of message {message_id} in chat {chat_id}, got "
+            f"{len(self.edits_to(chat_id, message_id))}; errors: {self.errors}"
+        )
+
+    def wait_for_edit_text(
+        self, chat_id: int, needle: str, message_id: int | None = None, timeout: float = 30
+    ) -> Sent:
+        """The first edit in `chat_id` (of `message_id`, if given) whose text has `needle`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for edit in self.edits_to(chat_id, message_id):
+                if needle in edit.text:
+                    return edit
+            time.sleep(0.05)
+        texts = [e.text[:60] for e in self.edits_to(chat_id, message_id)]
+        raise AssertionError(f"no edit in {chat_id} with {needle!r}; got {texts}")
+
+    def toasts(self, chat_id: int | None = None) -> list[str]:
+        """The texts of answerCallbackQuery calls (the toasts shown), for one chat's presses."""
+        with self._lock:
+            calls = [s for s in self.sent if s.method == "answerCallbackQuery"]
+            queries = self._query_chats
+        return [
+            str(s.params.get("text", ""))
+            for s in calls
+            if chat_id is None or queries.get(str(s.params.get("callback_query_id"))) == chat_id
+        ]
 
     def calls(self, method: str) -> list[Sent]:
         with self._lock:
@@ -323,10 +380,50 @@ class BotApiStandIn:
         message_id = next(self._message_ids)
         with self._lock:
             self.sent.append(Sent("sendMessage", params, message_id))
+            self._shown[(chat_id, message_id)] = (text, _markup(params))
         return self._ok(
             {
                 "message_id": message_id,
                 "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+                "text": text,
+            }
+        )
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> web.Response:
+        """Like Telegram: only a message this bot sent, valid HTML, and a change."""
+        if "chat_id" not in params or "message_id" not in params:
+            return self._bad_request("message identifier is not specified")
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        text = str(params.get("text", ""))
+        if not text.strip():
+            return self._bad_request("message text is empty")
+        if len(text) > 4096:
+            return self._bad_request("MESSAGE_TOO_LONG")
+        if params.get("parse_mode") == "HTML":
+            problem = telegram_html_error(text)
+            if problem:
+                self.errors.append(problem)
+                return self._bad_request(f"can't parse entities: {problem}")
+        key = (chat_id, message_id)
+        with self._lock:
+            shown = self._shown.get(key)
+            if shown is None:
+                return self._bad_request("message to edit not found")
+            if shown == (text, _markup(params)):
+                return self._bad_request(
+                    "message is not modified: specified new message content and reply "
+                    "markup are exactly the same as a current content and reply markup "
+                    "of the message"
+                )
+            self._shown[key] = (text, _markup(params))
+            self.sent.append(Sent("editMessageText", params, message_id))
+        return self._ok(
+            {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "edit_date": int(time.time()),
                 "chat": {"id": chat_id, "type": "private"},
                 "from": BOT_USER,
                 "text": text,
@@ -402,3 +499,12 @@ class BotApiStandIn:
         with self._lock:
             self.sent.append(Sent("answerCallbackQuery", params))
         return self._ok(True)
+
+
+def _markup(params: dict[str, Any]) -> str:
+    """A reply markup in one canonical form (PTB sends it as a JSON string or an object)."""
+    markup = params.get("reply_markup")
+    if not markup:
+        return ""
+    value = json.loads(markup) if isinstance(markup, str) else markup
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)

@@ -36,6 +36,10 @@ def test_answer_case(pack: PolicyPack, renderer: Renderer, case: dict):
         today = today if isinstance(today, date) else date.fromisoformat(today)
         text = renderer.render(case["template"], today, **(case.get("extra") or {}))
         assert telegram_html_error(text) is None, case["name"]
+        # A long answer's rest is one "详细说明" tap away: the case reads both, as a person can.
+        details = case["template"].replace("answers/", "details/", 1)
+        if case["template"].startswith("answers/") and renderer.exists(details):
+            text = "\n\n".join([text, renderer.render(details, today)])
     for wanted in case.get("contains", []):
         assert wanted in text, (case["name"], wanted, text)
     for unwanted in case.get("not_contains", []):

@@ -60,8 +60,12 @@ async def test_with_a_catalogue_the_check_asks_occupation_and_level_and_shows_am
         reply = press(dialogue, context, reply, label)
     assert "自查结果" in reply.text
     assert "<b>1200 元</b>" in reply.text  # 职业培训补贴, exact
-    assert "<b>不高于 1560 元</b>" in reply.text and "最多上浮30%" in reply.text
-    assert "测试目录，2020年7月23日起执行" in reply.text
+    assert "<b>不高于 1560 元</b>" in reply.text
+    # The figure's source and the uplift's rule are in that subsidy's 详细说明.
+    assert "测试目录" not in reply.text
+    uplift = press(dialogue, context, reply, "详细说明：经贸摩擦企业职工补贴上浮")
+    assert "最多上浮30%" in uplift.text and "测试目录，2020年7月23日起执行" in uplift.text
+    assert "<b>不高于 1560 元</b>" in uplift.text and not uplift.edit
     assert asked[-1] == ("美容师", "level_4", date(2021, 7, 1))  # the training's date
 
 

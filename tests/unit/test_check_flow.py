@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Settings
-from bot.dialogue.check_flow import CheckFlow
+from bot.dialogue.check_flow import CheckFlow, result_context
 from bot.dialogue.core import Dialogue
 from bot.dialogue.types import Context, Reply
 from bot.eligibility.conversation import START, SelfCheck, load_questions
@@ -16,7 +16,7 @@ from bot.render import Renderer
 from nlu.client import Entity
 from tests.conftest import ROOT, TODAY
 from tests.support.cases import json_facts, load_cases
-from tests.support.check_answers import WORKER_PRESSES
+from tests.support.check_answers import ICONS, WORKER_PRESSES
 from tests.support.fake_nlu import FakeNlu, result
 from tests.support.telegram_html import telegram_html_error
 
@@ -63,7 +63,7 @@ def test_worker_check_asks_only_what_is_needed_and_explains(dialogue: Dialogue):
     text = reply.text
     assert "自查结果" in text and "✅ <b>职业培训补贴</b>" in text
     assert "✅ <b>培训期间生活费补贴</b>" in text and "三(七)" in text and "三(一)" in text
-    assert "不会保存" in text
+    assert "不会存入数据库" in text
     # Today is after the plan: confirm a claim first, no "到…申领", no list of documents.
     assert "已于2021年12月31日结束" in text and "请先拨打12333" in text
     assert "申领，按" not in text and "一般需准备" not in text
@@ -88,6 +88,7 @@ async def test_typed_number_answers_a_number_question(dialogue: Dialogue):
     reply = await dialogue.handle_text("3000元", context)
     assert "✅ <b>企业新型学徒制（职工学徒）补贴</b>" in reply.text
     assert "符合条件，<b>1500 元</b>" in reply.text and "四(一)" in reply.text
+    assert reply.edit is False  # typed, not pressed: a new message
 
 
 def test_why_back_restart_and_unsure(dialogue: Dialogue):
@@ -126,6 +127,7 @@ def test_stale_and_forged_buttons(dialogue: Dialogue):
     # The same question's button pressed again: we stay on the current question.
     again = dialogue.handle_button(old_role_button, context)
     assert "前面的问题" in again.text and "哪一年" in again.text
+    assert again.edit is True and again.toast  # that message shows the current question
     # A button from a finished or different check.
     dialogue.start_check(context)
     stale = dialogue.handle_button(reply.buttons[0][0].data, context)
@@ -166,11 +168,74 @@ def test_every_case_result_renders_as_valid_short_html(
     checker: Checker, renderer: Renderer, case: dict
 ):
     outcome = checker.check_raw(json_facts(case["facts"]))
-    documents = [d for v in outcome.verdicts for d in v.documents]
-    text = renderer.render("messages/check_result.j2", TODAY, result=outcome, documents=documents)
+    shown = result_context(outcome, checker.rules.catalogue_note)
+    text = renderer.render("messages/check_result.j2", TODAY, **shown)
     assert telegram_html_error(text) is None and len(text) < 4096
     if outcome.after_plan:  # one short screen: nothing in the plan applies
         assert "不在方案范围内" in text and len(text) < 300
         return
     for verdict in outcome.verdicts:
-        assert verdict.label in text
+        # One line per subsidy: its verdict (and amount) on the label's line, and no reason.
+        line = next(line for line in text.split("\n") if f"<b>{verdict.label}</b>" in line)
+        assert line.startswith(ICONS[verdict.status]), line
+        assert all(r.text not in text for r in verdict.reasons), verdict.label
+        detail = renderer.render("messages/check_detail.j2", TODAY, v=verdict, result=outcome)
+        assert telegram_html_error(detail) is None and len(detail) < 4096
+        for reason in verdict.reasons:
+            assert f"{reason.text}（{reason.section}）" in detail
+
+
+# ---- on a phone: steps edit in place, one line per subsidy, reasons behind 详细说明 ----
+
+
+def test_steps_edit_in_place_and_starting_does_not(dialogue: Dialogue):
+    context = Context()
+    first = dialogue.start_check(context)
+    assert first.edit is False  # /check, the menu or free text: a new message
+    step = press(dialogue, context, first, "个人（劳动者、学员）")
+    assert step.edit is True and "哪一年" in step.text
+    why = press(dialogue, context, step, "为什么问这个？")
+    # The reason above the question: the edited message still asks it, with its buttons.
+    assert why.edit is True and "为什么问这个" in why.text and "哪一年" in why.text
+    assert why.buttons == step.buttons
+    back = press(dialogue, context, why, "返回上一步")
+    assert back.edit is True and "身份" in back.text
+    restarted = press(dialogue, context, back, "重新开始")
+    assert restarted.edit is True and "身份" in restarted.text
+    stale = dialogue.handle_button(first.buttons[0][0].data, context)
+    assert stale.edit is False and stale.toast == "这个按钮已经过期了"
+
+
+def test_result_has_one_detail_button_per_subsidy_with_its_reasons(dialogue: Dialogue):
+    context = Context()
+    reply = dialogue.start_check(context)
+    for label in WORKER_ANSWERS:
+        reply = press(dialogue, context, reply, label)
+    assert reply.edit is True and "自查结果" in reply.text
+    result = context.check.result
+    assert result is not None and context.check.facts == {}
+    labels = [b.label for row in reply.buttons for b in row if b.label.startswith("详细说明")]
+    assert labels == [f"详细说明：{v.label}" for v in result.verdicts] and len(labels) >= 2
+    lines = reply.text.split("\n")
+    for verdict in result.verdicts:
+        # One line each: the verdict and amount, none of the reasons.
+        assert sum(f"<b>{verdict.label}</b>" in line for line in lines) == 1
+        assert all(r.text not in reply.text for r in verdict.reasons)
+    assert reply.text.count("🔒") == 1 and reply.text.count("<b>下一步</b>") == 1
+    for verdict in result.verdicts:
+        detail = press(dialogue, context, reply, f"详细说明：{verdict.label}")
+        assert detail.edit is False and detail.kind == "check"  # below the result
+        assert detail.text.startswith(f"{ICONS[verdict.status]} <b>{verdict.label}</b>")
+        for reason in verdict.reasons:
+            assert f"{reason.text}（{reason.section}）" in detail.text
+        others = [v for v in result.verdicts if v.label != verdict.label]
+        assert all(f"<b>{v.label}</b>" not in detail.text for v in others)
+        assert telegram_html_error(detail.text) is None
+    # A new check: the old result's buttons are stale, and its reasons are gone.
+    old = reply
+    dialogue.start_check(context)
+    assert context.check.result is None
+    stale = press(dialogue, context, old, labels[0])
+    assert "已经结束" in stale.text and stale.toast
+    for forged in (f"k:{context.check.id}:d", f"k:{context.check.id}:d99", "k:abc:d0"):
+        assert dialogue.handle_button(forged, context).toast, forged

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from bot.dialogue.check_flow import CheckFlow
+from bot.dialogue.check_flow import CheckFlow, result_context
 from bot.dialogue.payloads import REMIND_CLAIM
 from bot.dialogue.types import Context, Reply
 from bot.eligibility.conversation import SelfCheck, load_questions
@@ -50,13 +50,24 @@ def checker() -> Checker:
 
 
 def render(checker: Checker, renderer: Renderer, facts: dict, today: date) -> str:
+    """The result message: one line per subsidy and the shared notes."""
     result = checker.check_raw({**facts, "today": today.isoformat()})
-    documents = list(dict.fromkeys(d for v in result.verdicts for d in v.documents))
-    text = renderer.render(
-        "messages/check_result.j2", today, result=result, documents=documents
-    )
+    shown = result_context(result, checker.rules.catalogue_note)
+    text = renderer.render("messages/check_result.j2", today, **shown)
     assert telegram_html_error(text) is None and len(text) < 4096
     return text
+
+
+def details(checker: Checker, renderer: Renderer, facts: dict, today: date) -> dict[str, str]:
+    """Each subsidy's "详细说明" message (its reasons, payee and amount note), by label."""
+    result = checker.check_raw({**facts, "today": today.isoformat()})
+    shown = {
+        v.label: renderer.render("messages/check_detail.j2", today, v=v, result=result)
+        for v in result.verdicts
+    }
+    for text in shown.values():
+        assert telegram_html_error(text) is None and len(text) < 4096
+    return shown
 
 
 def test_worker_while_the_plan_was_in_force(checker: Checker, renderer: Renderer):
@@ -80,8 +91,11 @@ def test_enterprise_apprentice_floor_in_both_dates(checker: Checker, renderer: R
     then = render(checker, renderer, ENTERPRISE, IN_FORCE)
     now = render(checker, renderer, ENTERPRISE, TODAY)
     for text in (then, now):
-        assert "符合条件，<b>不低于 4000 元</b>" in text
-        assert "以本市公布的标准为准" in text and "约" not in text
+        assert "符合条件，<b>不低于 4000 元</b>" in text and "约" not in text
+    for when in (IN_FORCE, TODAY):
+        detail = details(checker, renderer, ENTERPRISE, when)["企业新型学徒制（职工学徒）补贴"]
+        assert "不低于 4000 元" in detail and "以本市公布的标准为准" in detail
+        assert "✔" in detail and "（四(一)）" in detail
     assert "劳动合同" in then and "方案已于2021年12月31日结束" not in then
     assert "方案已于2021年12月31日结束" in now and "劳动合同、" not in now
 
@@ -100,19 +114,24 @@ def test_amount_words_follow_the_basis(checker: Checker, renderer: Renderer):
     }
     assert "符合条件，<b>不高于 3000 元</b>" in render(checker, renderer, student, IN_FORCE)
     text = render(checker, renderer, with_cost("unsure"), IN_FORCE)
-    assert "符合条件\n" in text and "填写实际费用才能算出金额" in text
+    assert "符合条件\n" in text and "填写实际费用才能算出金额" not in text
+    shown = details(checker, renderer, with_cost("unsure"), IN_FORCE)
+    assert "填写实际费用才能算出金额" in shown["企业新型学徒制（职工学徒）补贴"]
 
 
 def test_project_training_names_who_is_paid(checker: Checker, renderer: Renderer):
     facts = {**WORKER, "certificate": "project_training", "groups": []}
     text = render(checker, renderer, facts, IN_FORCE)
-    assert "💳 补贴发给：实施项目的企业或培训机构" in text
     assert "❌ <b>培训期间生活费补贴</b>：不符合" in text  # answered the group question
+    shown = details(checker, renderer, facts, IN_FORCE)
+    assert "💳 补贴发给：实施项目的企业或培训机构" in shown["项目制培训补贴"]
 
 
 def test_a_2019_training_is_open_not_refused(checker: Checker, renderer: Renderer):
-    text = render(checker, renderer, {**WORKER, "as_of": "2019-05-01"}, IN_FORCE)
-    assert "❓ <b>职业培训补贴</b>" in text and "按原补贴标准列支" in text and "（附则）" in text
+    facts = {**WORKER, "as_of": "2019-05-01"}
+    assert "❓ <b>职业培训补贴</b>" in render(checker, renderer, facts, IN_FORCE)
+    detail = details(checker, renderer, facts, IN_FORCE)["职业培训补贴"]
+    assert "按原补贴标准列支" in detail and "（附则）" in detail
 
 
 # ---- the guided check around the result ----

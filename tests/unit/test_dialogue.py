@@ -399,7 +399,7 @@ async def test_answers_offer_related_topics_and_say_the_expiry_once(
     [
         ("legal_basis", ("序言",), "国办发〔2019〕24号"),
         ("work_mechanisms", ("六(一)",), "考核通报"),
-        ("special_account", ("六(三)", "附则"), "按资金管理规定管理拨付"),
+        ("special_account", ("六(三)", "附则"), "主管部门管理拨付"),
         ("apprentice_workflow", ("四(一)",), "X人社发〔2019〕51号"),
     ],
 )

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from bot.channels.commands import load_commands
+from bot.dialogue.check_flow import result_context
 from bot.eligibility.conversation import load_questions
 from bot.eligibility.service import load_checker
 from bot.policy_pack import PolicyPack
@@ -34,13 +35,22 @@ EXTRA = {
     "messages/check_question.j2": lambda pack: {"question": _QUESTIONS[0], "number": 1},
     "messages/check_why.j2": lambda pack: {"question": _QUESTIONS[-1]},
     "messages/check_stale.j2": lambda pack: {"current": True},
-    "messages/check_result.j2": lambda pack: {
-        "result": load_checker(ROOT / "policy").check_raw(
+    "messages/check_result.j2": lambda pack: result_context(
+        load_checker(ROOT / "policy").check_raw(
             {"role": "worker", "as_of": "2020-01-01", "groups": ["urban_dibao"]}
         ),
-        "documents": ["身份证件"],
-    },
+        load_checker(ROOT / "policy").rules.catalogue_note,
+    ),
+    "messages/check_detail.j2": lambda pack: _detail(),
+    "toasts/subscribed.j2": lambda pack: {"name": "政策宣传<&>", "on": True},
 }
+
+
+def _detail() -> dict:
+    result = load_checker(ROOT / "policy").check_raw(
+        {"role": "worker", "as_of": "2020-01-01", "certificate": "project_training"}
+    )
+    return {"result": result, "v": result.verdicts[0]}
 
 
 _PERIOD = {
@@ -133,13 +143,22 @@ for _name, _values in SCHEDULED.items():
 
 
 def _all_templates(renderer: Renderer) -> list[str]:
-    folders = ("answers", "messages", "declines", "scheduled")
+    folders = ("answers", "details", "messages", "declines", "scheduled", "toasts")
     return [n for folder in folders for n in renderer.names(folder)]
 
 
 def test_there_is_an_answer_template_for_every_topic(pack: PolicyPack, renderer: Renderer):
     answers = {n.removeprefix("answers/").removesuffix(".j2") for n in renderer.names("answers")}
     assert answers == set(pack.topics)
+
+
+def test_details_belong_to_topics_and_toasts_are_short(pack: PolicyPack, renderer: Renderer):
+    details = {n.removeprefix("details/").removesuffix(".j2") for n in renderer.names("details")}
+    assert details and details <= set(pack.topics)
+    for name in renderer.names("toasts"):
+        # Telegram shows at most 200 characters of a toast; a toast is read at a glance.
+        text = renderer.render(name, TODAY, **EXTRA.get(name, lambda _: {})(pack))
+        assert 0 < len(text) <= 30 and "<" not in text, name
 
 
 def test_there_is_a_decline_for_every_out_of_scope_kind(pack: PolicyPack, renderer: Renderer):
