@@ -261,16 +261,18 @@ class SchedulerRuntime:
             topic_name=self.settings.scheduler.topics["publicity"],
         )
         key = f"tip:{year}-W{week:02d}"
-        items = [
-            Outgoing(key, chat, text, not_before=self.subscriptions.not_before(start, end, now))
-            for chat, start, end in self.subscriptions.audience("publicity")
-        ]
+        added = await asyncio.to_thread(self._fan_out_tip, key, text, now)
         channel = self.settings.scheduler.tip_channel_id
         if channel is not None:
-            items.append(Outgoing(key, int(channel), text))
-        added = await asyncio.to_thread(self.outbox.enqueue, items)
+            added += await asyncio.to_thread(
+                self.outbox.enqueue, [Outgoing(key, int(channel), text)], now
+            )
         self.wake()
         return added
+
+    def _fan_out_tip(self, key: str, text: str, now: datetime) -> int:
+        with self.sessions.begin() as session:
+            return self.subscriptions.fan_out(session, key, text, "publicity", now, now)
 
     # ---- retention ----
 
@@ -307,6 +309,9 @@ class SchedulerRuntime:
         poll = self.settings.scheduler.standby_poll_seconds
         while await asyncio.to_thread(self._leadership.still_held):
             try:
+                fanned = await asyncio.to_thread(self.broadcasts.fan_out_due)
+                for broadcast_id, rows in fanned.items():
+                    log.info("broadcast %d fanned out to %d subscriber(s)", broadcast_id, rows)
                 await self.sender.drain()
                 await self._send_reports()
                 if asyncio.get_running_loop().time() - last_sync > REMINDER_SYNC_SECONDS:
@@ -329,6 +334,8 @@ class SchedulerRuntime:
                 date.today(),
                 id=report.broadcast_id,
                 counts=report.counts,
+                outcome=report.outcome,
+                topic_name=self.subscriptions.topics.get(report.topic, report.topic),
             )
             await asyncio.to_thread(
                 self.outbox.enqueue,
