@@ -102,6 +102,11 @@ class SchedulerRuntime:
     def active(self) -> bool:
         return self._scheduler is not None
 
+    @property
+    def running(self) -> bool:
+        """The leader loop is alive (as the active scheduler or as a standby)."""
+        return self._task is not None and not self._task.done()
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
