@@ -14,10 +14,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.render import Renderer, telegram_length
 from bot.store.db import make_engine, migrate, session_factory
 from bot.store.models import Delivery, Reminder
+from scheduler.broadcasts import TEXT_LIMIT
 from scheduler.outbox import now_utc
 from scheduler.subscriptions import Subscriptions
+from tests.conftest import TODAY
 from tests.e2e.conftest import ADMIN, E2E_DUTIES_BASIS, TOKEN, BotProcess
 from tests.support.hostile import corpus
 
@@ -226,7 +229,9 @@ def test_hostile_input_over_telegram(bot_process: BotProcess):
     assert bot_process.process is not None and bot_process.process.poll() is None
 
 
-def test_scheduled_broadcast_cancelled_and_too_long_draft_refused(bot_process: BotProcess):
+def test_scheduled_broadcast_cancelled_and_too_long_draft_refused(
+    bot_process: BotProcess, renderer: Renderer
+):
     api = bot_process.api
     api.push_text(PERSON, "/subscribe")
     menu = api.wait_for_text(PERSON, "请选择要订阅的内容")
@@ -250,6 +255,14 @@ def test_scheduled_broadcast_cancelled_and_too_long_draft_refused(bot_process: B
     api.push_text(ADMIN, "/broadcasts")
     api.wait_for_text(ADMIN, "现在没有待发的广播")
 
+    # The longest text that fits: its preview, longer with the time to send, shows the
+    # beginning.
+    footer = telegram_length(
+        renderer.render("scheduled/broadcast_message.j2", TODAY, body="", topic_name="政策宣传")
+    )
+    api.push_text(ADMIN, "/broadcast 明天上午10点 | " + "长" * (TEXT_LIMIT - footer))
+    preview = api.wait_for_text(ADMIN, "预览只显示开头")
+    assert telegram_length(preview.text) <= TEXT_LIMIT and "确认发送" in dict(preview.buttons)
     # 4080 characters fit in a Telegram message, not with the subscriber footer added.
     api.push_text(ADMIN, "/broadcast " + "补" * 4080)
     refused = api.wait_for_text(ADMIN, "这条广播太长了")
