@@ -66,7 +66,13 @@ async def _serve_health(
     server = HealthServer(
         metrics, {"database": database_ok, "scheduler": scheduler_ok}, refresh
     )
-    port = await server.start(settings.metrics_listen, settings.metrics_port)
+    try:
+        port = await server.start(settings.metrics_listen, settings.metrics_port)
+    except OSError as error:
+        # A bot process on the same host may hold the port (both default to 9108): the
+        # scheduler still runs; in a container the healthcheck then reports it.
+        log.error("health and metrics not served: %s (set METRICS_PORT)", error)
+        return
     stack.push_async_callback(server.stop)
     log.info(
         "health and metrics on http://%s:%d/healthz and /metrics", settings.metrics_listen, port
