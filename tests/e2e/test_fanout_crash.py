@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy import func, select
@@ -128,6 +129,10 @@ def test_kill_during_fan_out_leaves_no_half_broadcast(
         processes.append(spawn_bot(["scheduler"], env, log))
         _wait_for(log, f"broadcast {broadcast_id} fanned out to {SUBSCRIBERS} subscriber(s)")
         assert _state(runtime, broadcast_id) == ("queued", SUBSCRIBERS, SUBSCRIBERS)
+        # The scheduler process serves /healthz like the bot (compose's healthcheck).
+        health = httpx.get(f"http://127.0.0.1:{env['METRICS_PORT']}/healthz", timeout=5)
+        assert health.status_code == 200
+        assert health.json() == {"status": "ok", "database": True, "scheduler": True}
     finally:
         for process in processes:
             if process.poll() is None:
