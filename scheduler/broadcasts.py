@@ -221,7 +221,7 @@ class Broadcasts:
         counts = self._outbox.counts(message_key(broadcast_id))
         return Cancelled(stopped, sum(counts.get(s, 0) for s in (SENT, SENDING, UNCERTAIN)))
 
-    def waiting(self, admin: int | None = None) -> list[Waiting]:
+    def waiting(self) -> list[Waiting]:
         """Confirmed broadcasts not finished yet (oldest first), for the admin's list."""
         with self._sessions() as session:
             rows = session.scalars(
