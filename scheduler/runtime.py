@@ -38,6 +38,7 @@ REMINDER_JOB_PREFIX = "reminder:"
 REMINDER_GRACE_SECONDS = 30 * 24 * 3600
 LATE_AFTER_SECONDS = 600
 REMINDER_SYNC_SECONDS = 30
+DRAIN_BATCH = 100  # messages sent between two looks at the lock, fan-outs and reports
 TIP_JOB = "weekly-tip"
 PURGE_JOB = "retention-purge"
 TIP_EPOCH = date(2019, 1, 7)  # a Monday: tips follow the topics' order from here
@@ -313,11 +314,14 @@ class SchedulerRuntime:
         last_sync = asyncio.get_running_loop().time()
         poll = self.settings.scheduler.standby_poll_seconds
         while await asyncio.to_thread(self._leadership.still_held):
+            busy = False
             try:
                 fanned = await asyncio.to_thread(self.broadcasts.fan_out_due)
                 for broadcast_id, rows in fanned.items():
                     log.info("broadcast %d fanned out to %d subscriber(s)", broadcast_id, rows)
-                await self.sender.drain()
+                # In batches: a long broadcast does not hold up the lock check, the next
+                # broadcast's fan-out or the reports.
+                busy = await self.sender.drain(DRAIN_BATCH) >= DRAIN_BATCH
                 await self._send_reports()
                 if asyncio.get_running_loop().time() - last_sync > REMINDER_SYNC_SECONDS:
                     await asyncio.to_thread(self.rebuild_reminder_jobs)
@@ -325,6 +329,8 @@ class SchedulerRuntime:
             except Exception:
                 log.exception("outbox sender error; retrying")
                 await asyncio.sleep(5)
+            if busy:
+                continue
             self._wake.clear()
             next_due = await asyncio.to_thread(self.outbox.next_due)
             delay = poll if next_due is None else (next_due - now_utc()).total_seconds()
