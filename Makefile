@@ -43,9 +43,11 @@ run: setup
 chat: setup
 	$(PY) -m bot chat
 
-# The tests also need PostgreSQL's server binaries; they start their own cluster.
+# The tests also need PostgreSQL's server binaries (they start their own cluster) and,
+# for the reverse-proxy test, Caddy (skipped without it).
 test: setup
 	scripts/ensure-postgres
+	scripts/ensure-proxy
 	$(PY) -m pytest -q
 
 lint: .venv/.synced

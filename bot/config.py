@@ -137,8 +137,8 @@ def _duties(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -> Settings:
-    """Read config.yml and apply the environment
-    (NLU_URL, NLU_TOKEN, TELEGRAM_BOT_TOKEN, TELEGRAM_BASE_URL, DATABASE_URL)."""
+    """Read config.yml and apply the environment (NLU_URL, NLU_TOKEN, TELEGRAM_BOT_TOKEN,
+    TELEGRAM_BASE_URL, TELEGRAM_WEBHOOK_*, METRICS_LISTEN, METRICS_PORT, DATABASE_URL)."""
     path = path or Path(os.environ.get("ASSISTANT_CONFIG", DEFAULT_CONFIG))
     env = dict(os.environ) if env is None else env
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -182,7 +182,9 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             poll_timeout=float(telegram.get("poll_timeout", 10)),
             token=env.get("TELEGRAM_BOT_TOKEN") or None,
             webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or webhook.get("url") or None,
-            webhook_listen=str(webhook.get("listen", "127.0.0.1")),
+            # 127.0.0.1 unless told otherwise: the image sets 0.0.0.0 (deploy/Dockerfile).
+            webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN")
+            or str(webhook.get("listen", "127.0.0.1")),
             webhook_port=int(env.get("TELEGRAM_WEBHOOK_PORT") or webhook.get("port", 8443)),
             webhook_path=str(webhook.get("path", "telegram")),
             webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
@@ -214,7 +216,8 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             **_duties(scheduler.get("duties") or {}),
         ),
         departments={str(k): str(v) for k, v in (raw.get("departments") or {}).items()},
-        metrics_listen=str((raw.get("observability") or {}).get("listen", "127.0.0.1")),
+        metrics_listen=env.get("METRICS_LISTEN")
+        or str((raw.get("observability") or {}).get("listen", "127.0.0.1")),
         metrics_port=int(
             env.get("METRICS_PORT") or (raw.get("observability") or {}).get("port", 0)
         ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -10,6 +12,14 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
 from bot.policy_pack import PolicyPack
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def telegram_length(telegram_html: str) -> int:
+    """The length Telegram checks against its limits: the text after HTML is parsed
+    (tags dropped, entities read), in UTF-16 code units."""
+    return len(html.unescape(_TAG.sub("", telegram_html)).encode("utf-16-le")) // 2
 
 
 def _num(value: float) -> str:

@@ -18,6 +18,7 @@ from bot.store.models import Delivery
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
 FAILED, BLOCKED, UNCERTAIN = "failed", "blocked", "uncertain"
+CANCELLED = "cancelled"  # an admin stopped the broadcast before this row was sent
 
 
 @dataclass(frozen=True)

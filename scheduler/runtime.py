@@ -38,6 +38,7 @@ REMINDER_JOB_PREFIX = "reminder:"
 REMINDER_GRACE_SECONDS = 30 * 24 * 3600
 LATE_AFTER_SECONDS = 600
 REMINDER_SYNC_SECONDS = 30
+DRAIN_BATCH = 100  # messages sent between two looks at the lock, fan-outs and reports
 TIP_JOB = "weekly-tip"
 PURGE_JOB = "retention-purge"
 TIP_EPOCH = date(2019, 1, 7)  # a Monday: tips follow the topics' order from here
@@ -101,6 +102,11 @@ class SchedulerRuntime:
     @property
     def active(self) -> bool:
         return self._scheduler is not None
+
+    @property
+    def running(self) -> bool:
+        """The leader loop is alive (as the active scheduler or as a standby)."""
+        return self._task is not None and not self._task.done()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -261,16 +267,18 @@ class SchedulerRuntime:
             topic_name=self.settings.scheduler.topics["publicity"],
         )
         key = f"tip:{year}-W{week:02d}"
-        items = [
-            Outgoing(key, chat, text, not_before=self.subscriptions.not_before(start, end, now))
-            for chat, start, end in self.subscriptions.audience("publicity")
-        ]
+        added = await asyncio.to_thread(self._fan_out_tip, key, text, now)
         channel = self.settings.scheduler.tip_channel_id
         if channel is not None:
-            items.append(Outgoing(key, int(channel), text))
-        added = await asyncio.to_thread(self.outbox.enqueue, items)
+            added += await asyncio.to_thread(
+                self.outbox.enqueue, [Outgoing(key, int(channel), text)], now
+            )
         self.wake()
         return added
+
+    def _fan_out_tip(self, key: str, text: str, now: datetime) -> int:
+        with self.sessions.begin() as session:
+            return self.subscriptions.fan_out(session, key, text, "publicity", now, now)
 
     # ---- retention ----
 
@@ -306,8 +314,14 @@ class SchedulerRuntime:
         last_sync = asyncio.get_running_loop().time()
         poll = self.settings.scheduler.standby_poll_seconds
         while await asyncio.to_thread(self._leadership.still_held):
+            busy = False
             try:
-                await self.sender.drain()
+                fanned = await asyncio.to_thread(self.broadcasts.fan_out_due)
+                for broadcast_id, rows in fanned.items():
+                    log.info("broadcast %d fanned out to %d subscriber(s)", broadcast_id, rows)
+                # In batches: a long broadcast does not hold up the lock check, the next
+                # broadcast's fan-out or the reports.
+                busy = await self.sender.drain(DRAIN_BATCH) >= DRAIN_BATCH
                 await self._send_reports()
                 if asyncio.get_running_loop().time() - last_sync > REMINDER_SYNC_SECONDS:
                     await asyncio.to_thread(self.rebuild_reminder_jobs)
@@ -315,6 +329,8 @@ class SchedulerRuntime:
             except Exception:
                 log.exception("outbox sender error; retrying")
                 await asyncio.sleep(5)
+            if busy:
+                continue
             self._wake.clear()
             next_due = await asyncio.to_thread(self.outbox.next_due)
             delay = poll if next_due is None else (next_due - now_utc()).total_seconds()
@@ -329,6 +345,8 @@ class SchedulerRuntime:
                 date.today(),
                 id=report.broadcast_id,
                 counts=report.counts,
+                outcome=report.outcome,
+                topic_name=self.subscriptions.topics.get(report.topic, report.topic),
             )
             await asyncio.to_thread(
                 self.outbox.enqueue,

@@ -1,16 +1,20 @@
 """`python -m bot scheduler`: the scheduler alone, for deployments whose webhook workers
-run with `scheduler.embedded: false`. Run two for a standby; one is active at a time."""
+run with `scheduler.embedded: false`. Run two for a standby; one is active at a time.
+Serves GET /healthz and /metrics like the bot (observability.port, METRICS_PORT)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+from contextlib import AsyncExitStack
 
+from sqlalchemy import text
 from telegram import Bot
 
 from bot.assistant import open_database
 from bot.config import Settings
+from bot.observability import HealthServer, Metrics
 from bot.policy_pack import load_policy_pack
 from bot.render import Renderer
 from bot.store.db import database_url
@@ -30,8 +34,46 @@ async def run_scheduler(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with bot:
+    async with bot, AsyncExitStack() as stack:
         await runtime.start(database_url(settings.paths.var, settings.database_url))
+        if settings.metrics_port:
+            await _serve_health(settings, runtime, stack)
         await stop.wait()
         await runtime.stop()
     log.info("scheduler stopped")
+
+
+async def _serve_health(
+    settings: Settings, runtime: SchedulerRuntime, stack: AsyncExitStack
+) -> None:
+    """Healthy while the database answers and the leader loop runs (active or standby)."""
+    metrics = Metrics()
+    runtime.sender.on_outcome = lambda status: metrics.sends.labels(status).inc()
+
+    async def database_ok() -> bool:
+        def ping() -> bool:
+            with runtime.sessions() as session:
+                return session.execute(text("SELECT 1")).scalar_one() == 1
+
+        return await asyncio.to_thread(ping)
+
+    async def scheduler_ok() -> bool:
+        return runtime.running
+
+    async def refresh() -> None:
+        metrics.queue_depth.set(await asyncio.to_thread(runtime.outbox.pending_count))
+
+    server = HealthServer(
+        metrics, {"database": database_ok, "scheduler": scheduler_ok}, refresh
+    )
+    try:
+        port = await server.start(settings.metrics_listen, settings.metrics_port)
+    except OSError as error:
+        # A bot process on the same host may hold the port (both default to 9108): the
+        # scheduler still runs; in a container the healthcheck then reports it.
+        log.error("health and metrics not served: %s (set METRICS_PORT)", error)
+        return
+    stack.push_async_callback(server.stop)
+    log.info(
+        "health and metrics on http://%s:%d/healthz and /metrics", settings.metrics_listen, port
+    )

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.store.models import Subscriber
-from scheduler.outbox import now_utc
+from bot.store.models import Delivery, Subscriber, UtcDateTime
+from scheduler.outbox import PENDING, now_utc
 from scheduler.reporting import TZ
 
 
@@ -82,6 +83,73 @@ class Subscriptions:
             if row is not None:
                 row.active = False
 
+    def audience_count(self, topic: str) -> int:
+        """How many active chats subscribe to a topic (one COUNT, for previews)."""
+        with self._sessions() as session:
+            return int(
+                session.execute(
+                    select(func.count()).select_from(Subscriber).where(_subscribes_to(topic))
+                ).scalar_one()
+            )
+
+    def fan_out(
+        self,
+        session: Session,
+        message_key: str,
+        text: str,
+        topic: str,
+        start_at: datetime,
+        now: datetime,
+    ) -> int:
+        """Queue one message for every active subscriber of a topic in ONE set-based
+        statement (INSERT … SELECT … ON CONFLICT DO NOTHING), inside the caller's
+        transaction; each row waits for the end of its chat's quiet hours. Returns the rows
+        added. Quiet hours are per subscriber but take few distinct values: each pair's
+        `not_before` is computed here and chosen in SQL with a CASE."""
+        pairs = session.execute(
+            select(Subscriber.quiet_start, Subscriber.quiet_end)
+            .where(_subscribes_to(topic))
+            .distinct()
+        ).all()
+        moment = bindparam("start_at", start_at, type_=UtcDateTime())
+        if pairs:
+            not_before: ColumnElement[datetime] = case(
+                *(
+                    (
+                        and_(Subscriber.quiet_start == start, Subscriber.quiet_end == end),
+                        bindparam(f"nb{i}", self.not_before(start, end, start_at), UtcDateTime()),
+                    )
+                    for i, (start, end) in enumerate(pairs)
+                ),
+                else_=moment,  # a subscriber who joined since the pairs were read
+            )
+        else:
+            not_before = moment
+        rows = select(
+            literal(message_key),
+            Subscriber.chat_id,
+            literal(text),
+            literal("[]"),
+            literal(PENDING),
+            not_before,
+            literal(0),
+            bindparam("created_at", now, type_=UtcDateTime()),
+        ).where(_subscribes_to(topic))
+        postgres = session.get_bind().dialect.name == "postgresql"
+        insert = postgresql.insert if postgres else sqlite.insert
+        statement = (
+            insert(Delivery)
+            .from_select(
+                ["message_key", "chat_id", "text", "buttons", "status", "not_before",
+                 "attempts", "created_at"],
+                rows,
+            )
+            .on_conflict_do_nothing(index_elements=["message_key", "chat_id"])
+        )
+        # SQLAlchemy keeps an INSERT's rowcount only when asked to.
+        result = session.execute(statement, execution_options={"preserve_rowcount": True})
+        return int(result.rowcount)
+
     def audience(self, topic: str) -> list[tuple[int, str, str]]:
         """(chat, quiet start, quiet end) of every active subscriber of a topic."""
         with self._sessions() as session:
@@ -94,3 +162,9 @@ class Subscriptions:
 
     def not_before(self, quiet_start: str, quiet_end: str, now: datetime) -> datetime:
         return after_quiet_hours(now, quiet_start, quiet_end)
+
+
+def _subscribes_to(topic: str) -> ColumnElement[bool]:
+    """Active, with `topic` among the comma-separated topics (matched whole, in SQL)."""
+    padded = literal(",") + Subscriber.topics + literal(",")
+    return and_(Subscriber.active.is_(True), padded.contains(f",{topic},", autoescape=True))

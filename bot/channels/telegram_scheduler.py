@@ -30,8 +30,9 @@ from bot.channels.plain import to_plain
 from bot.config import Settings
 from bot.dialogue.types import Button
 from bot.privacy import mask_personal_numbers
+from bot.render import telegram_length
 from bot.store.retention import FAILED_BIND_WINDOW, forget
-from scheduler.broadcasts import BROADCAST_PREFIX
+from scheduler.broadcasts import BROADCAST_PREFIX, QUEUED, TEXT_LIMIT
 from scheduler.departments import load_compliance_labels, write_compliance_csv
 from scheduler.duties import ACK_PREFIX, ack_message_keys
 from scheduler.outbox import now_utc
@@ -571,6 +572,25 @@ async def on_compliance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
+def _broadcast_preview(
+    context: ContextTypes.DEFAULT_TYPE, text: str, count: int, when: str | None
+) -> str:
+    """The preview adds a few lines to the message: a body that fits Telegram's limit may
+    make a preview that does not, so the preview then shows the body's beginning."""
+    runtime = _runtime(context)
+    values = {"count": count, "topic_name": runtime.subscriptions.topics["publicity"], "when": when}
+    preview = _render(context, "broadcast_preview", body=text, cut=False, **values)
+    body = text
+    while telegram_length(preview) > TEXT_LIMIT and body:
+        body = body[: len(body) - (telegram_length(preview) - TEXT_LIMIT) - 1]
+        preview = _render(context, "broadcast_preview", body=body + "……", cut=True, **values)
+    return preview
+
+
+def _cancel_button(broadcast_id: int) -> Button:
+    return Button("取消这次广播", f"{BROADCAST_PREFIX}{broadcast_id}:no")
+
+
 @admin_only
 async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime = _runtime(context)
@@ -586,25 +606,41 @@ async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not text:
         await _say(update, _render(context, "broadcast_usage"))
         return
-    broadcast_id, count = runtime.broadcasts.draft(text, update.effective_user.id, send_at=send_at)
+    draft = await asyncio.to_thread(
+        runtime.broadcasts.draft, text, update.effective_user.id, send_at=send_at
+    )
+    if draft.id is None:  # longer than Telegram takes: refused before anything is saved
+        await _say(
+            update, _render(context, "broadcast_too_long", length=draft.length, limit=draft.limit)
+        )
+        return
     buttons = (
         (
-            Button("确认发送", f"{BROADCAST_PREFIX}{broadcast_id}:ok"),
-            Button("取消", f"{BROADCAST_PREFIX}{broadcast_id}:no"),
+            Button("确认发送", f"{BROADCAST_PREFIX}{draft.id}:ok"),
+            Button("取消", f"{BROADCAST_PREFIX}{draft.id}:no"),
         ),
     )
-    await _say(
-        update,
-        _render(
-            context,
-            "broadcast_preview",
-            body=text,
-            count=count,
-            topic_name=runtime.subscriptions.topics["publicity"],
-            when=_when_text(send_at) if send_at else None,
-        ),
-        buttons,
+    when = _when_text(send_at) if send_at else None
+    await _say(update, _broadcast_preview(context, text, draft.audience, when), buttons)
+
+
+@admin_only
+async def on_broadcasts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Confirmed broadcasts not finished yet, each with a cancel button."""
+    waiting = await asyncio.to_thread(_runtime(context).broadcasts.waiting)
+    listed = [
+        {
+            "id": b.id,
+            "text": b.text[:60] + ("……" if len(b.text) > 60 else ""),
+            "when": _when_text(b.send_at) if b.send_at else "马上",
+            "sending": b.status == QUEUED,
+        }
+        for b in waiting
+    ]
+    buttons = tuple(
+        (Button(f"取消 #{b.id}", f"{BROADCAST_PREFIX}{b.id}:no"),) for b in waiting
     )
+    await _say(update, _render(context, "broadcast_list", broadcasts=listed), buttons)
 
 
 @admin_only
@@ -616,21 +652,32 @@ async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     if small_number(raw_id) is None:
         await _stale_press(update, context)
         return
+    broadcast_id = int(raw_id)
     if action == "ok":
-        count = runtime.broadcasts.confirm(int(raw_id))
-        if count is not None:
-            runtime.wake()
+        confirmed = await asyncio.to_thread(runtime.broadcasts.confirm, broadcast_id)
+        if confirmed is not None:
+            runtime.wake()  # an embedded active scheduler fans it out at once
+            later = confirmed.send_at is not None and confirmed.send_at > now_utc()
+            when = _when_text(confirmed.send_at) if later and confirmed.send_at else None
+            buttons = ((_cancel_button(broadcast_id),),) if when else ()
             await _replace(
                 update,
-                _render(context, "broadcast_queued", count=count),
+                _render(context, "broadcast_queued", count=confirmed.audience, when=when),
+                buttons,
                 toast=toast_text(context, "broadcast_queued"),
             )
             return
-    elif action == "no" and runtime.broadcasts.cancel(int(raw_id)):
-        await _replace(
-            update, _render(context, "broadcast_cancelled"), toast=toast_text(context, "cancelled")
-        )
-        return
+    elif action == "no":
+        cancelled = await asyncio.to_thread(runtime.broadcasts.cancel, broadcast_id)
+        if cancelled is not None:
+            await _replace(
+                update,
+                _render(
+                    context, "broadcast_cancelled", stopped=cancelled.stopped, sent=cancelled.sent
+                ),
+                toast=toast_text(context, "cancelled"),
+            )
+            return
     await _stale_press(update, context)
 
 
@@ -648,6 +695,7 @@ def add_handlers(application: Application) -> None:
         ("remind", on_remind),
         ("reminders", on_reminders),
         ("broadcast", on_broadcast),
+        ("broadcasts", on_broadcasts),
     ]:
         application.add_handler(CommandHandler(command, handler))
     application.add_handler(CallbackQueryHandler(on_ack, pattern=f"^{ACK_PREFIX}"))

@@ -121,7 +121,8 @@ class Broadcast(Base):
     topic: Mapped[str] = mapped_column(String(32))
     created_by: Mapped[int | None] = mapped_column(BigInteger)  # None after the admin's /stop
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    status: Mapped[str] = mapped_column(String(16))  # draft | queued | done | cancelled
+    # draft | scheduled | queued | done | empty | failed | cancelled (scheduler/broadcasts.py)
+    status: Mapped[str] = mapped_column(String(16))
     reported: Mapped[bool] = mapped_column(Boolean, default=False)
     send_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # None: now
 
@@ -130,7 +131,8 @@ class Delivery(Base):
     """The delivery ledger and outbox: one row per message and chat, never two.
 
     status: pending → sending → sent | failed | blocked; a row found in `sending` after a
-    restart becomes `uncertain` and is not sent again (nobody gets a message twice)."""
+    restart becomes `uncertain` and is not sent again (nobody gets a message twice); a
+    pending row of a broadcast the admin stopped becomes `cancelled`."""
 
     __tablename__ = "deliveries"
     __table_args__ = (UniqueConstraint("message_key", "chat_id"),)

@@ -25,7 +25,7 @@ from bot.store.models import (
 )
 
 # Deliveries in these states are final: their text is no longer needed to send them.
-_DELIVERED = ("sent", "failed", "blocked", "uncertain")
+_DELIVERED = ("sent", "failed", "blocked", "uncertain", "cancelled")
 FAILED_BIND_WINDOW = timedelta(hours=1)
 
 

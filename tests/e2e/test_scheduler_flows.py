@@ -14,10 +14,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.render import Renderer, telegram_length
 from bot.store.db import make_engine, migrate, session_factory
 from bot.store.models import Delivery, Reminder
+from scheduler.broadcasts import TEXT_LIMIT
 from scheduler.outbox import now_utc
 from scheduler.subscriptions import Subscriptions
+from tests.conftest import TODAY
 from tests.e2e.conftest import ADMIN, E2E_DUTIES_BASIS, TOKEN, BotProcess
 from tests.support.hostile import corpus
 
@@ -239,3 +242,48 @@ def test_hostile_input_over_telegram(bot_process: BotProcess):
     refusals = [r for r in replies if "只对市人力社保局的管理员开放" in r.text]
     assert len(refusals) == 3 * 5  # four admin commands and the broadcast button, per chat
     assert bot_process.process is not None and bot_process.process.poll() is None
+
+
+def test_scheduled_broadcast_cancelled_and_too_long_draft_refused(
+    bot_process: BotProcess, renderer: Renderer
+):
+    api = bot_process.api
+    api.push_text(PERSON, "/subscribe")
+    menu = api.wait_for_text(PERSON, "请选择要订阅的内容")
+    api.push_callback(PERSON, dict(menu.buttons)["政策宣传"], message_id=menu.message_id)
+    api.wait_for_text(PERSON, "✅ 政策宣传")
+
+    api.push_text(ADMIN, "/broadcast 明天上午10点 | 明天的通知")
+    preview = api.wait_for_text(ADMIN, "明天的通知")
+    api.push_callback(ADMIN, dict(preview.buttons)["确认发送"], message_id=preview.message_id)
+    queued = api.wait_for_text(ADMIN, "已安排在")
+    assert "取消这次广播" in dict(queued.buttons)
+    api.push_text(ADMIN, "/broadcasts")
+    listed = api.wait_for_text(ADMIN, "待发的广播")
+    assert "明天的通知" in listed.text
+    [(label, data)] = listed.buttons
+    assert label.startswith("取消 #")
+    api.push_callback(ADMIN, data, message_id=listed.message_id)
+    api.wait_for_text(ADMIN, "已取消，这条消息不会发送")
+    api.push_callback(ADMIN, dict(queued.buttons)["取消这次广播"], message_id=queued.message_id)
+    api.wait_for_text(ADMIN, "过期")  # cancelled once
+    api.push_text(ADMIN, "/broadcasts")
+    api.wait_for_text(ADMIN, "现在没有待发的广播")
+
+    # The longest text that fits: its preview, longer with the time to send, shows the
+    # beginning.
+    footer = telegram_length(
+        renderer.render("scheduled/broadcast_message.j2", TODAY, body="", topic_name="政策宣传")
+    )
+    api.push_text(ADMIN, "/broadcast 明天上午10点 | " + "长" * (TEXT_LIMIT - footer))
+    preview = api.wait_for_text(ADMIN, "预览只显示开头")
+    assert telegram_length(preview.text) <= TEXT_LIMIT and "确认发送" in dict(preview.buttons)
+    # 4080 characters fit in a Telegram message, not with the subscriber footer added.
+    api.push_text(ADMIN, "/broadcast " + "补" * 4080)
+    refused = api.wait_for_text(ADMIN, "这条广播太长了")
+    assert "最多4096字" in refused.text and not refused.buttons
+    with session_factory(make_engine(bot_process.database_url))() as session:
+        texts = [d.text for d in session.scalars(select(Delivery))]
+    assert not [t for t in texts if "明天的通知" in t]
+    assert not [m for m in api.messages_to(PERSON) if "明天的通知" in m.text]
+    assert api.errors == []

@@ -12,8 +12,10 @@ from telegram import Bot
 from bot.assistant import open_database
 from bot.config import Settings
 from bot.policy_pack import PolicyPack
-from bot.render import Renderer
-from bot.store.models import Delivery
+from bot.render import Renderer, telegram_length
+from bot.store.models import Broadcast, Delivery, Subscriber
+from scheduler.broadcasts import TEXT_LIMIT
+from scheduler.outbox import now_utc
 from scheduler.reporting import TZ
 from scheduler.runtime import SchedulerRuntime
 
@@ -76,9 +78,100 @@ async def test_kept_tips_say_plainly_that_the_plan_has_ended(runtime):
 
 def test_scheduled_broadcast_waits_for_its_time(runtime):
     send_at = datetime(2026, 12, 1, 10, 0, tzinfo=TZ)
-    broadcast_id, count = runtime.broadcasts.draft("十二月政策提示", 9001, send_at=send_at)
-    assert count == 3
-    assert runtime.broadcasts.confirm(broadcast_id, datetime(2026, 11, 25, 12, 0, tzinfo=TZ)) == 3
-    rows = _rows(runtime, f"broadcast:{broadcast_id}")
-    assert all(r.not_before == send_at for r in rows)
-    assert runtime.broadcasts.confirm(broadcast_id) is None  # confirming twice does nothing
+    draft = runtime.broadcasts.draft("十二月政策提示", 9001, send_at=send_at)
+    assert (draft.id, draft.audience) == (1, 3)
+    confirmed = runtime.broadcasts.confirm(draft.id)
+    assert confirmed is not None and (confirmed.audience, confirmed.send_at) == (3, send_at)
+    assert runtime.broadcasts.confirm(draft.id) is None  # confirming twice does nothing
+    # The scheduler fans it out at its time, not before.
+    assert runtime.broadcasts.fan_out_due(datetime(2026, 11, 25, 12, 0, tzinfo=TZ)) == {}
+    assert _rows(runtime, f"broadcast:{draft.id}") == []
+    runtime.subscriptions.toggle(5, "publicity")  # joined before the time: gets it too
+    assert runtime.broadcasts.fan_out_due(send_at) == {draft.id: 4}
+    rows = _rows(runtime, f"broadcast:{draft.id}")
+    assert sorted(r.chat_id for r in rows) == [1, 2, 3, 5]
+    assert all(r.not_before == send_at and r.status == "pending" for r in rows)
+    assert "十二月政策提示" in rows[0].text and "/unsubscribe" in rows[0].text
+    assert runtime.broadcasts.fan_out_due(send_at) == {}  # once
+
+
+def test_fan_out_waits_for_each_subscribers_quiet_hours(runtime):
+    runtime.subscriptions.toggle(6, "publicity")
+    with runtime.sessions.begin() as session:  # chat 6 chose its own quiet hours
+        session.get(Subscriber, 6).quiet_start, session.get(Subscriber, 6).quiet_end = (
+            "21:00",
+            "09:30",
+        )
+    broadcast_id = runtime.broadcasts.draft("晚间通知", 9001).id
+    runtime.broadcasts.confirm(broadcast_id)
+    evening = datetime(2026, 11, 25, 21, 30, tzinfo=TZ)
+    assert runtime.broadcasts.fan_out_due(evening) == {broadcast_id: 4}
+    not_before = {r.chat_id: r.not_before for r in _rows(runtime, "broadcast:%")}
+    assert not_before == {
+        1: evening,
+        2: evening,
+        3: evening,
+        6: datetime(2026, 11, 26, 9, 30, tzinfo=TZ),
+    }
+
+
+def test_a_confirmed_broadcast_can_be_cancelled_before_its_time(runtime):
+    send_at = datetime(2026, 12, 1, 10, 0, tzinfo=TZ)
+    broadcast_id = runtime.broadcasts.draft("取消测试", 9001, send_at=send_at).id
+    runtime.broadcasts.confirm(broadcast_id)
+    assert [w.id for w in runtime.broadcasts.waiting()] == [broadcast_id]
+    cancelled = runtime.broadcasts.cancel(broadcast_id)
+    assert cancelled is not None and (cancelled.stopped, cancelled.sent) == (0, 0)
+    assert runtime.broadcasts.fan_out_due(send_at) == {}
+    assert _rows(runtime, f"broadcast:{broadcast_id}") == []
+    assert runtime.broadcasts.waiting() == []
+    assert runtime.broadcasts.cancel(broadcast_id) is None  # nothing left to cancel
+    assert runtime.broadcasts.finished_reports() == []  # no report for a cancelled one
+
+
+def test_cancelling_a_queued_broadcast_stops_what_is_not_sent(runtime):
+    broadcast_id = runtime.broadcasts.draft("发到一半", 9001).id
+    runtime.broadcasts.confirm(broadcast_id)
+    noon = datetime(2026, 11, 25, 12, 0, tzinfo=TZ)  # outside quiet hours
+    runtime.broadcasts.fan_out_due(noon)
+    first = runtime.outbox.claim(noon)
+    assert first is not None
+    runtime.outbox.finish(first.id, "sent")
+    cancelled = runtime.broadcasts.cancel(broadcast_id)
+    assert cancelled is not None and (cancelled.stopped, cancelled.sent) == (2, 1)
+    assert runtime.outbox.claim(noon) is None  # nothing more goes out
+    statuses = sorted(r.status for r in _rows(runtime, f"broadcast:{broadcast_id}"))
+    assert statuses == ["cancelled", "cancelled", "sent"]
+
+
+def test_a_broadcast_with_no_delivery_rows_is_never_reported_as_done(runtime):
+    runtime.subscriptions.unsubscribe_all(1)
+    runtime.subscriptions.unsubscribe_all(2)
+    runtime.subscriptions.unsubscribe_all(3)
+    broadcast_id = runtime.broadcasts.draft("没人订阅", 9001).id
+    runtime.broadcasts.confirm(broadcast_id)
+    assert runtime.broadcasts.fan_out_due() == {broadcast_id: 0}
+    [report] = runtime.broadcasts.finished_reports()
+    assert (report.broadcast_id, report.outcome, report.counts) == (broadcast_id, "empty", {})
+    # A broadcast left queued with no rows (an interrupted older version) says so too.
+    with runtime.sessions.begin() as session:
+        session.add(
+            Broadcast(text="旧的", topic="publicity", created_by=9001, created_at=now_utc(),
+                      status="queued", reported=False)
+        )
+    [report] = runtime.broadcasts.finished_reports()
+    assert (report.outcome, report.counts) == ("failed", {})
+    with runtime.sessions() as session:
+        statuses = set(session.scalars(select(Broadcast.status)))
+    assert "done" not in statuses and statuses == {"empty", "failed"}
+
+
+def test_a_draft_too_long_for_telegram_is_refused_before_it_is_saved(runtime):
+    footer = telegram_length(runtime.broadcasts.render(""))
+    fits = runtime.broadcasts.draft("政" * (TEXT_LIMIT - footer), 9001)
+    assert fits.id is not None and fits.length == TEXT_LIMIT and not fits.too_long
+    # One character more is refused; "&" counts once (Telegram reads the HTML entity).
+    refused = runtime.broadcasts.draft("&" * (TEXT_LIMIT - footer + 1), 9001)
+    assert refused.id is None and refused.too_long and refused.length == TEXT_LIMIT + 1
+    with runtime.sessions() as session:
+        assert len(session.scalars(select(Broadcast)).all()) == 1

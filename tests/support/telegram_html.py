@@ -73,3 +73,21 @@ def telegram_html_error(text: str) -> str | None:
     if "&" in _ENTITY.sub("", text) and not checker.problem:
         return "unescaped ampersand"
     return checker.problem
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def shown_length(text: str) -> int:
+    """What Telegram measures against its 4096 limit: the text after HTML parsing, in
+    UTF-16 code units (an emoji counts twice)."""
+    parser = _Text()
+    parser.feed(text)
+    parser.close()
+    return len("".join(parser.parts).encode("utf-16-le")) // 2

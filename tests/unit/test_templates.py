@@ -125,10 +125,21 @@ SCHEDULED = {
         "count": 3,
         "topic_name": "政策宣传",
         "when": "2026年12月01日（周二）10:00",
+        "cut": True,
     },
-    "broadcast_queued": {"count": 3},
+    "broadcast_queued": {"count": 3, "when": "2026年12月01日（周二）10:00"},
+    "broadcast_cancelled": {"stopped": 40, "sent": 60},
+    "broadcast_too_long": {"length": 5000, "limit": 4096},
+    "broadcast_list": {
+        "broadcasts": [{"id": 3, "text": "<b>通知</b>", "when": "马上", "sending": True}]
+    },
     "broadcast_message": {"body": "{{ 1 }} <i>", "topic_name": "政策宣传"},
-    "broadcast_report": {"id": 7, "counts": {"sent": 5, "uncertain": 1}},
+    "broadcast_report": {
+        "id": 7,
+        "counts": {"sent": 5, "uncertain": 1},
+        "outcome": "done",
+        "topic_name": "政策宣传",
+    },
     "remind_now_done": {"count": 2, "covers": "2020年9月"},
     "reminder": {"text": "去申领补贴", "kind": "claim", "late": True, "due": "12月04日 09:00"},
     "reminder_confirm": {"when": "2026年12月04日（周五）09:00", "text": "去申领<补贴>"},
