@@ -251,12 +251,12 @@ def test_scheduled_broadcast_cancelled_and_too_long_draft_refused(
     api.push_text(PERSON, "/subscribe")
     menu = api.wait_for_text(PERSON, "请选择要订阅的内容")
     api.push_callback(PERSON, dict(menu.buttons)["政策宣传"], message_id=menu.message_id)
-    api.wait_for_text(PERSON, "✅ 政策宣传")
+    api.wait_for_edit_text(PERSON, "请选择要订阅的内容", message_id=menu.message_id)
 
     api.push_text(ADMIN, "/broadcast 明天上午10点 | 明天的通知")
     preview = api.wait_for_text(ADMIN, "明天的通知")
     api.push_callback(ADMIN, dict(preview.buttons)["确认发送"], message_id=preview.message_id)
-    queued = api.wait_for_text(ADMIN, "已安排在")
+    queued = api.wait_for_edit_text(ADMIN, "已安排在", message_id=preview.message_id)
     assert "取消这次广播" in dict(queued.buttons)
     api.push_text(ADMIN, "/broadcasts")
     listed = api.wait_for_text(ADMIN, "待发的广播")
@@ -264,7 +264,7 @@ def test_scheduled_broadcast_cancelled_and_too_long_draft_refused(
     [(label, data)] = listed.buttons
     assert label.startswith("取消 #")
     api.push_callback(ADMIN, data, message_id=listed.message_id)
-    api.wait_for_text(ADMIN, "已取消，这条消息不会发送")
+    api.wait_for_edit_text(ADMIN, "已取消，这条消息不会发送", message_id=listed.message_id)
     api.push_callback(ADMIN, dict(queued.buttons)["取消这次广播"], message_id=queued.message_id)
     api.wait_for_text(ADMIN, "过期")  # cancelled once
     api.push_text(ADMIN, "/broadcasts")
