@@ -55,6 +55,8 @@ class TelegramSettings:
     webhook_port: int = 8443
     webhook_path: str = "telegram"
     webhook_secret: str | None = field(default=None, repr=False)
+    # A reply Telegram asks to delay (429 RetryAfter) is sent once more after at most this.
+    reply_retry_max_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             webhook_port=int(env.get("TELEGRAM_WEBHOOK_PORT") or webhook.get("port", 8443)),
             webhook_path=str(webhook.get("path", "telegram")),
             webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
+            reply_retry_max_seconds=float(telegram.get("reply_retry_max_seconds", 60)),
         ),
         admins=frozenset(int(a) for a in raw.get("admins") or []),
         paths=Paths(

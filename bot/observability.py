@@ -38,6 +38,11 @@ class Metrics:
         self.sends = Counter(
             "assistant_sends_total", "Outbox deliveries by outcome", ["status"], registry=r
         )
+        self.reply_retries = Counter(
+            "assistant_reply_retries_total",
+            "Replies sent again after Telegram's flood control (429 RetryAfter) was waited out",
+            registry=r,
+        )
         self.queue_depth = Gauge(
             "assistant_outbox_pending", "Deliveries waiting to be sent", registry=r
         )
