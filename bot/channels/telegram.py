@@ -6,7 +6,6 @@ import asyncio
 import logging
 from contextlib import AsyncExitStack
 
-from sqlalchemy import text
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -33,6 +32,7 @@ from bot.config import Settings
 from bot.dialogue.core import Dialogue
 from bot.dialogue.payloads import TOPIC_PREFIX
 from bot.dialogue.types import Context, Reply
+from bot.health import health_checks
 from bot.logging_setup import log_webhook_rejections
 from bot.misses import asked_in
 from bot.observability import HealthServer, Metrics
@@ -219,17 +219,10 @@ async def _start_health_server(
     metrics: Metrics,
     stack: AsyncExitStack,
 ) -> None:
-    async def database_ok() -> bool:
-        def ping() -> bool:
-            with assistant.sessions() as session:
-                return session.execute(text("SELECT 1")).scalar_one() == 1
-
-        return await asyncio.to_thread(ping)
-
     async def refresh() -> None:
         metrics.queue_depth.set(await asyncio.to_thread(runtime.outbox.pending_count))
 
-    server = HealthServer(metrics, {"nlu": assistant.nlu.healthy, "database": database_ok}, refresh)
+    server = HealthServer(metrics, health_checks(assistant), refresh)
     port = await server.start(settings.metrics_listen, settings.metrics_port)
     stack.push_async_callback(server.stop)
     log.info(
