@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MAX_REMEMBERED_CHATS = 10_000
@@ -25,7 +24,6 @@ class SendLimiter:
     per_second: float = 25.0
     per_chat_interval: float = 1.0
     enabled: bool = True
-    clock: Callable[[], float] = time.monotonic
     _next_slot: float = 0.0
     _next_by_chat: dict[int, float] = field(default_factory=dict)
     _paused_until: float = 0.0
@@ -35,7 +33,7 @@ class SendLimiter:
         too (the outbox); None: the overall rate only (a reply to someone who just wrote)."""
         waited = 0.0
         while True:
-            now = self.clock()
+            now = time.monotonic()
             self._forget_past_chats(now)
             slot = max(now, self._paused_until)
             if self.enabled:
@@ -51,12 +49,12 @@ class SendLimiter:
             waited += slot - now
             # A pause that began while this caller slept moves its slot back (loop again);
             # otherwise the slot taken is its own.
-            if self.clock() >= self._paused_until:
+            if time.monotonic() >= self._paused_until:
                 return waited
 
     def pause(self, seconds: float) -> None:
         """Telegram's flood control is per bot: nothing is sent for `seconds`."""
-        self._paused_until = max(self._paused_until, self.clock() + seconds)
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
     async def wait_out_pause(self) -> None:
         """Until a flood-control pause is over (for calls that are not messages)."""
@@ -65,7 +63,7 @@ class SendLimiter:
 
     @property
     def paused_for(self) -> float:
-        return max(0.0, self._paused_until - self.clock())
+        return max(0.0, self._paused_until - time.monotonic())
 
     def _forget_past_chats(self, now: float) -> None:
         # A broadcast to 100,000 chats would leave as many entries; past ones hold nothing.
