@@ -23,6 +23,7 @@ from bot.dialogue.ranker import TopicRanker, topic_documents
 from bot.eligibility.conversation import SelfCheck, load_questions
 from bot.eligibility.service import load_checker
 from bot.misses import MissLog
+from bot.nlu_supervisor import Backoff, NluSupervisor
 from bot.observability import Metrics
 from bot.policy_pack import PolicyPack, load_policy_pack
 from bot.render import Renderer
@@ -43,6 +44,8 @@ class Assistant:
     dialogue: Dialogue
     sessions: sessionmaker
     catalogue: CatalogueStore | None = None
+    # Watches the embedded NLU service (None with an external one).
+    nlu_supervisor: NluSupervisor | None = None
 
 
 def open_database(settings: Settings) -> sessionmaker:
@@ -120,6 +123,9 @@ class StartingService(Protocol):
     url: str
     token: str
 
+    @property
+    def exit_code(self) -> int | None: ...
+
     def start(self, timeout: float = ...) -> None: ...
 
     def stop(self) -> None: ...
@@ -159,6 +165,7 @@ async def running_assistant(
     pack = load_policy_pack(settings.paths.policy)
     renderer = Renderer(settings.paths.responses, pack)
     service: StartingService | None = None
+    supervisor: NluSupervisor | None = None
     url, token = settings.nlu.url, settings.nlu.token
     if url is None:
         service = (service_factory or _embedded_service)(settings)
@@ -173,6 +180,17 @@ async def running_assistant(
             service, settings.nlu.startup_timeout_seconds, progress, settings.nlu.progress_seconds
         )
         url, token = service.url, service.token
+        # Restarted on the same address and token when it exits: the client needs no news.
+        supervisor = NluSupervisor(
+            service,
+            settings.nlu.startup_timeout_seconds,
+            Backoff(settings.nlu.restart_first_seconds, settings.nlu.restart_max_seconds),
+            on_restart=(lambda outcome: metrics.nlu_restarts.labels(outcome).inc())
+            if metrics
+            else None,
+            check_seconds=settings.nlu.restart_check_seconds,
+        )
+        supervisor.start()
     client = NluClient(
         url,
         token,
@@ -181,9 +199,13 @@ async def running_assistant(
         on_latency=metrics.nlu_latency.observe if metrics else None,
     )
     try:
-        yield build_dialogue(settings, client, reminders, pack, renderer)
+        assistant = build_dialogue(settings, client, reminders, pack, renderer)
+        assistant.nlu_supervisor = supervisor
+        yield assistant
     finally:
         await client.aclose()
+        if supervisor is not None:
+            await supervisor.aclose()
         if service is not None:
             await asyncio.to_thread(service.stop)
 

@@ -26,6 +26,11 @@ class NluSettings:
     token: str | None = field(default=None, repr=False)
     # How often the embedded service's start-up says it is still loading.
     progress_seconds: float = 10.0
+    # The embedded service is restarted when it exits: after first, 2 × first … up to max
+    # seconds for restarts in a row; its process is looked at every check seconds.
+    restart_first_seconds: float = 1.0
+    restart_max_seconds: float = 60.0
+    restart_check_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class TelegramSettings:
     webhook_port: int = 8443
     webhook_path: str = "telegram"
     webhook_secret: str | None = field(default=None, repr=False)
+    # A reply Telegram asks to delay (429 RetryAfter) is sent once more after at most this.
+    reply_retry_max_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -162,6 +169,9 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             retry_after_seconds=float(nlu.get("retry_after_seconds", 10)),
             token=env.get("NLU_TOKEN") or None,
             progress_seconds=float(nlu.get("progress_seconds", 10)),
+            restart_first_seconds=float(nlu.get("restart_first_seconds", 1)),
+            restart_max_seconds=float(nlu.get("restart_max_seconds", 60)),
+            restart_check_seconds=float(nlu.get("restart_check_seconds", 1)),
         ),
         dialogue=DialogueSettings(
             confidence_threshold=float(dialogue.get("confidence_threshold", 0.55)),
@@ -188,6 +198,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             webhook_port=int(env.get("TELEGRAM_WEBHOOK_PORT") or webhook.get("port", 8443)),
             webhook_path=str(webhook.get("path", "telegram")),
             webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
+            reply_retry_max_seconds=float(telegram.get("reply_retry_max_seconds", 60)),
         ),
         admins=frozenset(int(a) for a in raw.get("admins") or []),
         paths=Paths(

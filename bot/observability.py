@@ -38,6 +38,17 @@ class Metrics:
         self.sends = Counter(
             "assistant_sends_total", "Outbox deliveries by outcome", ["status"], registry=r
         )
+        self.reply_retries = Counter(
+            "assistant_reply_retries_total",
+            "Replies sent again after Telegram's flood control (429 RetryAfter) was waited out",
+            registry=r,
+        )
+        self.nlu_restarts = Counter(
+            "assistant_nlu_restarts_total",
+            "Restarts of the embedded NLU service after it exited, by outcome",
+            ["outcome"],
+            registry=r,
+        )
         self.queue_depth = Gauge(
             "assistant_outbox_pending", "Deliveries waiting to be sent", registry=r
         )
@@ -50,7 +61,9 @@ class Metrics:
             self.fallbacks.inc()
 
 
-Check = Callable[[], Awaitable[bool]]
+# A health check answers None when all is well, else what is wrong in a few words.
+Check = Callable[[], Awaitable[str | None]]
+CHECK_TIMEOUT_SECONDS = 10.0
 
 
 class HealthServer:
@@ -84,10 +97,14 @@ class HealthServer:
             parts = request_line.split()
             path = parts[1] if len(parts) > 1 else ""
             if path == "/healthz":
-                results = {name: await _safe(check) for name, check in self._checks.items()}
-                ok = all(results.values())
-                body = json.dumps({"status": "ok" if ok else "degraded", **results}).encode()
-                await _respond(writer, 200 if ok else 503, "application/json", body)
+                problems = {name: await _safe(check) for name, check in self._checks.items()}
+                failing = {name: why for name, why in problems.items() if why is not None}
+                report: dict[str, object] = {"status": "unhealthy" if failing else "ok"}
+                report.update({name: why is None for name, why in problems.items()})
+                if failing:
+                    report["problems"] = failing
+                body = json.dumps(report, ensure_ascii=False).encode()
+                await _respond(writer, 503 if failing else 200, "application/json", body)
             elif path == "/metrics":
                 if self._refresh is not None:
                     await self._refresh()
@@ -105,11 +122,13 @@ class HealthServer:
             writer.close()
 
 
-async def _safe(check: Check) -> bool:
+async def _safe(check: Check) -> str | None:
     try:
-        return await check()
-    except Exception:
-        return False
+        return await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return f"no answer within {CHECK_TIMEOUT_SECONDS:.0f} s"
+    except Exception as exc:
+        return f"check failed: {type(exc).__name__}"
 
 
 async def _respond(

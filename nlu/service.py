@@ -40,6 +40,13 @@ class NluService:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def exit_code(self) -> int | None:
+        """The server's exit status once it has ended by itself (a crash, a kill); None while
+        it runs, and before start() or after stop(). The bot restarts it on a status."""
+        process = self._process
+        return None if process is None else process.poll()
+
     def start(self, timeout: float = 600.0) -> None:
         model = ensure_model()
         self._log_dir.mkdir(parents=True, exist_ok=True)
@@ -76,7 +83,9 @@ class NluService:
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
+            if self._process is None:  # stop() from another thread: give up at once
+                raise RuntimeError("NLU service stopped while starting")
+            if self._process.poll() is not None:
                 raise RuntimeError(f"NLU service exited early; see {self._log_dir}/nlu-service.log")
             try:
                 status = httpx.get(f"{self.url}/status", params={"token": self.token}, timeout=2)

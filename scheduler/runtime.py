@@ -26,6 +26,7 @@ from scheduler.departments import Departments
 from scheduler.duties import Duties
 from scheduler.leader import Leadership
 from scheduler.outbox import Outbox, Outgoing, now_utc
+from scheduler.ratelimit import SendLimiter
 from scheduler.reminders import ReminderInfo, Reminders
 from scheduler.sender import Pacing, Sender
 from scheduler.subscriptions import Subscriptions
@@ -51,6 +52,8 @@ class SchedulerRuntime:
     renderer: Renderer
     bot: Bot
     pack: PolicyPack
+    # The process's one send rate, shared with the replies to people (None: the outbox's own).
+    limiter: SendLimiter | None = None
     outbox: Outbox = field(init=False)
     departments: Departments = field(init=False)
     subscriptions: Subscriptions = field(init=False)
@@ -89,6 +92,7 @@ class SchedulerRuntime:
                 config.messages_per_second, config.per_chat_interval_seconds, config.max_attempts
             ),
             on_blocked=self.subscriptions.deactivate,
+            limiter=self.limiter,
         )
 
     # ---- lifecycle ----

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
 from bot.dialogue.types import Button
 from scheduler.outbox import BLOCKED, FAILED, SENT, UNCERTAIN, Claimed, Outbox, now_utc
+from scheduler.ratelimit import SendLimiter
 
 log = logging.getLogger(__name__)
 
@@ -53,17 +53,25 @@ class Pacing:
     max_attempts: int = 8
     enabled: bool = True
 
+    def limiter(self) -> SendLimiter:
+        return SendLimiter(self.per_second, self.per_chat_interval, self.enabled)
+
 
 @dataclass
 class Sender:
+    """`limiter`: the process's one send rate, shared with the replies to people
+    (bot/channels/telegram_limits.py); by default one of its own, from `pacing`."""
+
     outbox: Outbox
     transport: Transport
     pacing: Pacing = field(default_factory=Pacing)
     on_blocked: Callable[[int], Awaitable[None] | None] | None = None
     on_outcome: Callable[[str], None] | None = None  # e.g. metrics: sent, retry, blocked …
-    _last_send: float = 0.0
-    _last_by_chat: dict[int, float] = field(default_factory=dict)
-    _paused_until: float = 0.0
+    limiter: InitVar[SendLimiter | None] = None
+    rate: SendLimiter = field(init=False)
+
+    def __post_init__(self, limiter: SendLimiter | None) -> None:
+        self.rate = limiter or self.pacing.limiter()
 
     async def drain(self, limit: int | None = None) -> int:
         """Send every due message (at most `limit`); returns how many were handled."""
@@ -76,17 +84,6 @@ class Sender:
             handled += 1
         return handled
 
-    async def _pace(self, chat_id: int) -> None:
-        now = time.monotonic()
-        wait = self._paused_until - now
-        if self.pacing.enabled:
-            wait = max(wait, self._last_send + 1 / self.pacing.per_second - now)
-            last = self._last_by_chat.get(chat_id)
-            if last is not None:
-                wait = max(wait, last + self.pacing.per_chat_interval - now)
-        if wait > 0:
-            await asyncio.sleep(wait)
-
     async def _send_one(self, item: Claimed) -> None:
         outcome = await self._attempt(item)
         if self.on_outcome is not None:
@@ -94,14 +91,14 @@ class Sender:
 
     async def _attempt(self, item: Claimed) -> str:
         """Send one claimed row and record what happened; returns the outcome's name."""
-        await self._pace(item.chat_id)
-        self._last_send = self._last_by_chat[item.chat_id] = time.monotonic()
+        await self.rate.acquire(item.chat_id)
         status, error, retry_at = SENT, None, None
         try:
             await self.transport.send(item.chat_id, item.text, item.buttons)
         except RetryLater as exc:
-            # Telegram's flood control is per bot: pause everything, keep the message.
-            self._paused_until = time.monotonic() + exc.seconds
+            # Telegram's flood control is per bot: pause everything (replies too), keep
+            # the message.
+            self.rate.pause(exc.seconds)
             status, error = "retry_after", str(exc)
             retry_at = now_utc() + timedelta(seconds=exc.seconds)
         except Transient as exc:

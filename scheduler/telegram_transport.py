@@ -8,15 +8,29 @@ import httpx
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import ExtBot
 
 from bot.channels.keyboard import inline_keyboard
 from bot.dialogue.types import Button
 from scheduler.sender import Blocked, Rejected, RetryLater, Transient, Uncertain
 
+# Told to the bot's rate limiter (bot/channels/telegram_limits.py): the sender already took
+# this message's slot in the shared rate and handles RetryAfter itself.
+OUTBOX_PACED = "outbox"
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """PTB 22 gives an int or a timedelta, depending on its settings."""
+    after = exc.retry_after
+    return after.total_seconds() if isinstance(after, timedelta) else float(after)
+
 
 class TelegramTransport:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
+        # Only an ExtBot with a rate limiter accepts rate_limit_args.
+        limited = isinstance(bot, ExtBot) and bot.rate_limiter is not None
+        self._extra: dict[str, str] = {"rate_limit_args": OUTBOX_PACED} if limited else {}
 
     async def send(self, chat_id: int, text: str, buttons: tuple[tuple[Button, ...], ...]) -> None:
         try:
@@ -26,12 +40,10 @@ class TelegramTransport:
                 parse_mode=ParseMode.HTML,
                 reply_markup=inline_keyboard(buttons),
                 disable_web_page_preview=True,
+                **self._extra,  # type: ignore[arg-type]
             )
         except RetryAfter as exc:
-            after = exc.retry_after
-            raise RetryLater(
-                after.total_seconds() if isinstance(after, timedelta) else after
-            ) from exc
+            raise RetryLater(retry_after_seconds(exc)) from exc
         except Forbidden as exc:
             raise Blocked(str(exc)) from exc
         except BadRequest as exc:

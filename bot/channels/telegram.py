@@ -6,7 +6,6 @@ import asyncio
 import logging
 from contextlib import AsyncExitStack
 
-from sqlalchemy import text
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -28,17 +27,20 @@ from bot.channels.plain import to_plain
 from bot.channels.telegram_catalogue import add_handlers as add_catalogue_handlers
 from bot.channels.telegram_duties import add_handlers as add_duty_handlers
 from bot.channels.telegram_duties import on_reported, on_schedule
+from bot.channels.telegram_limits import SharedRateLimiter
 from bot.channels.telegram_scheduler import RUNTIME_KEY, on_reminders, on_subscribe
 from bot.channels.telegram_scheduler import add_handlers as add_scheduler_handlers
 from bot.config import Settings
 from bot.dialogue.core import Dialogue
 from bot.dialogue.payloads import TOPIC_PREFIX
 from bot.dialogue.types import Context, Reply
+from bot.health import health_checks
 from bot.logging_setup import log_webhook_rejections
 from bot.misses import asked_in
 from bot.observability import HealthServer, Metrics
 from bot.store.db import database_url
 from bot.store.retention import chat_key
+from scheduler.ratelimit import SendLimiter
 from scheduler.runtime import SchedulerRuntime
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 ASSISTANT_KEY = "assistant"
 STACK_KEY = "exit_stack"
 METRICS_KEY = "metrics"
+LIMITER_KEY = "send_limiter"
 CONTEXT_KEY = "dialogue_context"
 
 
@@ -185,14 +188,18 @@ async def _post_init(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
     stack = AsyncExitStack()
     application.bot_data[STACK_KEY] = stack
-    metrics = Metrics()
-    application.bot_data[METRICS_KEY] = metrics
+    metrics: Metrics = application.bot_data[METRICS_KEY]
     assistant = await stack.enter_async_context(
         running_assistant(settings, reminders=True, metrics=metrics, on_wait=log.info)
     )
     application.bot_data[ASSISTANT_KEY] = assistant
     runtime = SchedulerRuntime(
-        settings, assistant.sessions, assistant.renderer, application.bot, assistant.pack
+        settings,
+        assistant.sessions,
+        assistant.renderer,
+        application.bot,
+        assistant.pack,
+        limiter=application.bot_data[LIMITER_KEY],
     )
     application.bot_data[RUNTIME_KEY] = runtime
     contacts = await asyncio.to_thread(runtime.departments.contacts)
@@ -218,17 +225,10 @@ async def _start_health_server(
     metrics: Metrics,
     stack: AsyncExitStack,
 ) -> None:
-    async def database_ok() -> bool:
-        def ping() -> bool:
-            with assistant.sessions() as session:
-                return session.execute(text("SELECT 1")).scalar_one() == 1
-
-        return await asyncio.to_thread(ping)
-
     async def refresh() -> None:
         metrics.queue_depth.set(await asyncio.to_thread(runtime.outbox.pending_count))
 
-    server = HealthServer(metrics, {"nlu": assistant.nlu.healthy, "database": database_ok}, refresh)
+    server = HealthServer(metrics, health_checks(assistant), refresh)
     port = await server.start(settings.metrics_listen, settings.metrics_port)
     stack.push_async_callback(server.stop)
     log.info(
@@ -243,12 +243,29 @@ async def _post_shutdown(application: Application) -> None:
 
 
 def build_application(settings: Settings) -> Application:
-    builder = ApplicationBuilder().token(settings.telegram.token or "")
+    metrics = Metrics()
+    # One send rate for the process: the outbox (scheduler/runtime.py) and every reply.
+    limiter = SendLimiter(
+        settings.scheduler.messages_per_second, settings.scheduler.per_chat_interval_seconds
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram.token or "")
+        .rate_limiter(
+            SharedRateLimiter(
+                limiter,
+                settings.telegram.reply_retry_max_seconds,
+                on_retry=lambda endpoint: metrics.reply_retries.inc(),
+            )
+        )
+    )
     if settings.telegram.base_url:
         base = settings.telegram.base_url.rstrip("/")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     application = builder.post_init(_post_init).post_shutdown(_post_shutdown).build()
     application.bot_data["settings"] = settings
+    application.bot_data[METRICS_KEY] = metrics
+    application.bot_data[LIMITER_KEY] = limiter
     application.bot_data[COMMANDS_KEY] = load_commands(settings.paths.responses)
     add_duty_handlers(application, settings, fallback=on_text)
     add_scheduler_handlers(application)

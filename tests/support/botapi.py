@@ -66,6 +66,7 @@ class BotApiStandIn:
     faults: list[tuple[str, float]] = field(default_factory=list)
     blocked_chats: set[int] = field(default_factory=set)  # these answer 403
     attempts: list[tuple[float, int]] = field(default_factory=list)  # (time, chat) of every try
+    faulted: list[tuple[float, int, str]] = field(default_factory=list)  # (time, chat, kind) given
     files: dict[str, bytes] = field(default_factory=dict)  # file_id → content (getFile)
     # Group chats' administrators (getChatMember answers "administrator" for them, else
     # "member"); a chat id listed here is a group in every update pushed for it.
@@ -337,8 +338,11 @@ class BotApiStandIn:
     async def _api_sendMessage(self, params: dict[str, Any]) -> web.Response:
         chat_id = int(params["chat_id"])
         with self._lock:
-            self.attempts.append((time.monotonic(), chat_id))
+            now = time.monotonic()
+            self.attempts.append((now, chat_id))
             fault = self.faults.pop(0) if self.faults else None
+            if fault is not None:
+                self.faulted.append((now, chat_id, fault[0]))
         if fault is not None:
             kind, value = fault
             if kind == "429":

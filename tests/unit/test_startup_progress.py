@@ -23,6 +23,7 @@ class SlowService:
     def __init__(self, seconds: float, fail: bool = False) -> None:
         self.seconds, self.fail = seconds, fail
         self.url, self.token = "http://127.0.0.1:9", "t"
+        self.exit_code: int | None = None  # never exits by itself
         self.stopped = threading.Event()
 
     def start(self, timeout: float = 600.0) -> None:
