@@ -9,7 +9,14 @@ from typing import Any
 
 from bot.dialogue.payloads import MENU, REMIND_CLAIM
 from bot.dialogue.types import Button, Context, Reply
-from bot.eligibility.conversation import PREFIX, START, CheckState, SelfCheck, Step
+from bot.eligibility.conversation import (
+    PREFIX,
+    START,
+    UNSURE,
+    CheckState,
+    SelfCheck,
+    Step,
+)
 from bot.eligibility.evaluator import CheckResult
 from bot.render import Renderer
 
@@ -44,9 +51,17 @@ class CheckFlow:
     def fact_schema(self) -> dict:
         return self._check.checker.rules.facts
 
-    def start(self, context: Context, prefill: dict | None = None) -> Reply:
+    def start(self, context: Context, prefill: dict | None = None, intro: bool = False) -> Reply:
+        """A new check. `intro`: started from typed words, so the first step says what it is."""
         context.check = self._check.start(prefill)
-        return self._show(self._check.step(context.check, self._today()))
+        return self._show(self._check.step(context.check, self._today()), intro=intro)
+
+    def resume_button(self, context: Context) -> Button | None:
+        """A "继续自查" button under the reply to a question typed mid-check."""
+        state = context.check
+        if state is None or state.current is None:
+            return None
+        return Button("继续自查", f"{PREFIX}{state.id}:c")
 
     def on_button(self, data: str, context: Context) -> Reply:
         if data == START:
@@ -60,6 +75,8 @@ class CheckFlow:
         if action.startswith("d"):
             return self._detail(state, action[1:])
         reply = self._step_button(state, action, context)
+        if action == "c" and not reply.toast:
+            return reply  # pressed under an answer, which stays: a new message
         # A step replaces the question it was pressed on; a stale press is a new message.
         return reply if reply.toast else replace(reply, edit=True)
 
@@ -70,6 +87,11 @@ class CheckFlow:
         if action == "b":
             self._check.back(state)
             return self._show(self._check.step(state, today))
+        if action == "c":
+            # Back from a question typed mid-check: the current step again, under the answer.
+            if state.current is None:
+                return self._stale(state)
+            return replace(self._show(self._check.step(state, today)), edit=False)
         kind, rest = action[:1], action[1:]
         index_text, _, option_text = rest.partition(".")
         if not index_text.isdigit() or int(index_text) != state.current:
@@ -106,15 +128,21 @@ class CheckFlow:
 
     # ---- replies ----
 
-    def _show(self, step: Step) -> Reply:
+    def _show(self, step: Step, intro: bool = False) -> Reply:
         if step.question is None:
             return self._result(step)
+        as_of = step.state.facts.get("as_of")
+        # "今年" in a question means the training's year (as_of is an ISO date or "unsure").
+        year = int(as_of[:4]) if isinstance(as_of, str) and as_of[:4].isdigit() else None
         return self._reply(
             "messages/check_question.j2",
             self._question_buttons(step.state),
             question=step.question,
             number=step.question_number,
             sections=step.question.sections,
+            intro=intro,
+            year=year,
+            current_year=self._today().year,
         )
 
     def _result(self, step: Step) -> Reply:
@@ -184,11 +212,20 @@ class CheckFlow:
         assert index is not None
         question = self._check.questions[index]
         code = f"{PREFIX}{state.id}:"
+        # After "返回上一步" the choice made last time is marked.
+        previous = self._check.previous_choice(state, question)
+
+        def label(text: str, chosen: bool) -> str:
+            if not chosen:
+                return text
+            return self._renderer.render("messages/check_previous.j2", self._today(), label=text)
+
         rows: list[tuple[Button, ...]] = [
-            (Button(option.label, f"{code}a{index}.{n}"),)
+            (Button(label(option.label, option is previous), f"{code}a{index}.{n}"),)
             for n, option in enumerate(question.options)
         ]
-        extra = [Button("不确定", f"{code}u{index}")] if question.unsure else []
+        unsure = label("不确定", previous == UNSURE)
+        extra = [Button(unsure, f"{code}u{index}")] if question.unsure else []
         rows.append((*extra, Button("为什么问这个？", f"{code}w{index}")))
         controls = [Button("重新开始", f"{code}r")]
         if state.answered:

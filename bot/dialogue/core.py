@@ -164,6 +164,11 @@ class Dialogue:
                 log.warning("could not record an unanswered question (database down?)")
         if notes:
             reply = replace(reply, text="\n".join([*notes, reply.text]))
+        if reply.kind != "check" and self._check_flow is not None:
+            # A question typed mid-check is answered; the check waits to be resumed.
+            resume = self._check_flow.resume_button(context)
+            if resume is not None:
+                reply = replace(reply, buttons=((resume,), *reply.buttons))
         return reply
 
     def handle_button(self, data: str, context: Context) -> Reply:
@@ -252,7 +257,7 @@ class Dialogue:
                 [(e.entity, e.value) for e in result.entities], self._check_flow.fact_schema
             )
             return replace(
-                self._check_flow.start(context, prefill),
+                self._check_flow.start(context, prefill, intro=True),
                 intent=intent,
                 confidence=result.confidence,
             )

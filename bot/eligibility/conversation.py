@@ -9,6 +9,7 @@ is stale.
 from __future__ import annotations
 
 import copy
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import yaml
 
 from bot.eligibility.evaluator import CheckResult
 from bot.eligibility.facts import TEXT_LIMIT, UNSURE, FactError
+from bot.eligibility.numerals import parse_chinese_number
 from bot.eligibility.service import Checker
 
 PREFIX = "k:"
@@ -31,6 +33,8 @@ class Option:
     label: str
     value: Any = None
     set: dict[str, Any] | None = None
+    # Facts this answer settles too ("还没领过" → not for the same occupation either).
+    implies: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class CheckState:
     answered: list[str] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)  # facts before each answer
     current: int | None = None  # index of the question on screen
+    # After "返回上一步": the question undone and the facts it had set, to mark its choice.
+    undone: tuple[str, dict[str, Any]] | None = None
     # The result shown, for its "详细说明" buttons: verdicts and reasons, never the answers.
     # Replaced by the next check, dropped by /stop.
     result: CheckResult | None = None
@@ -81,7 +87,10 @@ def load_questions(policy_dir: Path) -> tuple[Question, ...]:
             text=q["text"],
             why=q["why"],
             sections=tuple(q["sections"]),
-            options=tuple(Option(o["label"], o.get("value"), o.get("set")) for o in q["options"]),
+            options=tuple(
+                Option(o["label"], o.get("value"), o.get("set"), o.get("implies"))
+                for o in q["options"]
+            ),
             ask_if=tuple(q["ask_if"]) if "ask_if" in q else None,
             unsure=q.get("unsure", True),
             number_input=q.get("input") == "number",
@@ -139,6 +148,10 @@ class SelfCheck:
         question = self.questions[index]
         state.history.append(copy.deepcopy(state.facts))
         state.answered.append(question.id)
+        state.undone = None
+        if isinstance(value, Option) and value.implies:
+            for key, implied in value.implies.items():
+                state.facts.setdefault(key, copy.deepcopy(implied))
         option_set = value.set if isinstance(value, Option) else None
         if option_set is not None:
             for key, patch in option_set.items():
@@ -151,8 +164,21 @@ class SelfCheck:
 
     def back(self, state: CheckState) -> None:
         if state.history:
+            state.undone = (state.answered.pop(), state.facts)
             state.facts = state.history.pop()
-            state.answered.pop()
+
+    def previous_choice(self, state: CheckState, question: Question) -> Option | str | None:
+        """The option (or UNSURE) chosen last time for the question just gone back to."""
+        if state.undone is None or state.undone[0] != question.id:
+            return None
+        facts = state.undone[1]
+        for option in question.options:
+            if option.set is not None:
+                if all(key in facts for key in option.set):
+                    return option
+            elif _lookup(facts, question.fact) == option.value:
+                return option
+        return UNSURE if _lookup(facts, question.fact) == UNSURE else None
 
     def parse_text(self, text: str) -> str | None:
         """A typed name ("美容师"): short, one line; anything else is not an answer."""
@@ -161,12 +187,22 @@ class SelfCheck:
         return cleaned if ok else None
 
     def parse_number(self, text: str) -> float | None:
-        cleaned = text.strip().rstrip("元个月年").replace(",", "").replace("，", "")
-        try:
-            number = float(cleaned)
-        except ValueError:
+        """A typed number: "3000元", "两个月", "三千", "十二"."""
+        cleaned = _NUMBER_UNIT.sub("", text.strip()).replace(",", "").replace("，", "")
+        number = parse_chinese_number(cleaned)
+        return number if number is not None and 0 <= number < 10_000_000 else None
+
+
+_NUMBER_UNIT = re.compile(r"(块钱|元钱|个月|元|块|月|年|次)$")
+
+
+def _lookup(facts: dict[str, Any], path: str) -> Any:
+    node: Any = facts
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
             return None
-        return number if 0 <= number < 10_000_000 else None
+        node = node[part]
+    return node
 
 
 def _assign(facts: dict[str, Any], path: str, value: Any) -> None:

@@ -3,6 +3,8 @@ back, restart, unsure, typed numbers, stale buttons, prefill, and the result."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bot.config import Settings
@@ -99,7 +101,10 @@ def test_why_back_restart_and_unsure(dialogue: Dialogue):
     assert "为什么问这个" in why.text and "附则" in why.text
     back = press(dialogue, context, why, "返回上一步")
     assert "身份" in back.text
-    reply = press(dialogue, context, back, "个人（劳动者、学员）")
+    # The earlier choice is marked; the other option is not.
+    labels = [b.label for row in back.buttons for b in row]
+    assert "个人（劳动者、学员）（上次选的）" in labels and "企业（单位、人事）" in labels
+    reply = press(dialogue, context, back, "个人（劳动者、学员）（上次选的）")
     reply = press(dialogue, context, reply, "2020年")
     reply = press(dialogue, context, reply, "不确定")  # certificate unsure
     assert "本市" in reply.text  # next: residency
@@ -239,3 +244,136 @@ def test_result_has_one_detail_button_per_subsidy_with_its_reasons(dialogue: Dia
     assert "已经结束" in stale.text and stale.toast
     for forged in (f"k:{context.check.id}:d", f"k:{context.check.id}:d99", "k:abc:d0"):
         assert dialogue.handle_button(forged, context).toast, forged
+
+
+# ---- the self-check speaks up (issue 11, item 5) ----
+
+WORKER_TO_TIMES = ["个人（劳动者、学员）", "2020年", "职业技能等级证书", "有本市户籍", "没有领取"]
+ENTERPRISE_TO_COST = [
+    "企业（单位、人事）",
+    "2020年",
+    "企业新型学徒制",
+    "职工学徒（本企业技能岗位职工）",
+    "2年",
+    "只有培训合格证书",
+]
+
+
+def answer_all(dialogue: Dialogue, context: Context, labels: list[str]) -> Reply:
+    reply = dialogue.start_check(context)
+    for label in labels:
+        reply = press(dialogue, context, reply, label)
+    return reply
+
+
+async def test_started_from_free_text_says_so(dialogue: Dialogue, fake: FakeNlu):
+    q = "我能领什么补贴"
+    fake.answers[q] = result(q, ("self_check", 0.95))
+    typed = await dialogue.handle_text(q, Context())
+    assert typed.kind == "check" and "随时输入问题即可退出" in typed.text
+    assert "第1题" in typed.text
+    # /check or the menu button: the person chose the check, no introduction needed.
+    assert "随时输入问题即可退出" not in dialogue.start_check(Context()).text
+
+
+@pytest.mark.parametrize("typed", ["三千", "三千元", "3千"])
+async def test_chinese_numerals_answer_a_number_question(dialogue: Dialogue, typed: str):
+    context = Context()
+    reply = answer_all(dialogue, context, ENTERPRISE_TO_COST)
+    assert "实际培训费用" in reply.text
+    reply = await dialogue.handle_text(typed, context)
+    assert "符合条件，<b>1500 元</b>" in reply.text  # 50% of 3000
+
+
+async def test_typed_months_in_chinese(dialogue: Dialogue, checker: Checker):
+    parse = SelfCheck(checker, ()).parse_number
+    assert [parse(t) for t in ["两个月", "十二个月", "3个月", "6", "两三个月"]] == [
+        2, 12, 3, 6, None
+    ]
+    typed_context, pressed_context = Context(), Context()
+    labels = [*WORKER_PRESSES[:-1], "城市低保家庭学员"]
+    reply = answer_all(dialogue, typed_context, labels)
+    assert "培训一共几个月" in reply.text
+    typed = await dialogue.handle_text("两个月", typed_context)
+    reply = answer_all(dialogue, pressed_context, labels)
+    pressed = press(dialogue, pressed_context, reply, "2个月")
+    assert "自查结果" in typed.text and typed.text == pressed.text
+
+
+async def test_question_typed_mid_check_is_answered_and_the_check_resumes(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    context = Context()
+    reply = answer_all(dialogue, context, WORKER_TO_TIMES)
+    assert "领过几次" in reply.text
+    facts = dict(context.check.facts)
+    q = "什么是项目制培训"
+    fake.answers[q] = result(q, ("project_training", 0.95))
+    answer = await dialogue.handle_text(q, context)
+    assert answer.kind == "answer" and "项目制" in answer.text
+    assert answer.buttons[0][0].label == "继续自查"
+    assert context.check.facts == facts  # the check is kept
+    resumed = dialogue.handle_button(answer.buttons[0][0].data, context)
+    assert resumed.kind == "check" and "领过几次" in resumed.text and "第6题" in resumed.text
+    assert resumed.edit is False  # under the answer, which stays
+    reply = press(dialogue, context, resumed, "1次")
+    assert "同一职业" in reply.text
+    # After the result there is nothing to resume.
+    reply = press(dialogue, context, reply, "没有")
+    reply = press(dialogue, context, reply, "都不是")
+    assert "自查结果" in reply.text
+    after = await dialogue.handle_text(q, context)
+    assert all(b.label != "继续自查" for row in after.buttons for b in row)
+
+
+async def test_no_resume_button_without_a_check(dialogue: Dialogue, fake: FakeNlu):
+    q = "什么是项目制培训"
+    fake.answers[q] = result(q, ("project_training", 0.95))
+    answer = await dialogue.handle_text(q, Context())
+    assert all(b.label != "继续自查" for row in answer.buttons for b in row)
+
+
+def test_back_marks_an_unsure_choice(dialogue: Dialogue):
+    context = Context()
+    reply = answer_all(dialogue, context, ["个人（劳动者、学员）", "2020年", "不确定"])
+    back = press(dialogue, context, reply, "返回上一步")
+    labels = [b.label for row in back.buttons for b in row]
+    assert "不确定（上次选的）" in labels
+    assert not any(label.endswith("（上次选的）") for label in labels[:-4])
+    # Answered again: the mark is gone from the next questions.
+    reply = press(dialogue, context, back, "职业技能等级证书")
+    assert not any("上次选的" in b.label for row in reply.buttons for b in row)
+
+
+def test_same_occupation_skipped_after_none_this_year(dialogue: Dialogue):
+    context = Context()
+    reply = answer_all(dialogue, context, [*WORKER_TO_TIMES, "还没领过"])
+    assert "同一职业" not in reply.text and "哪一类人员" in reply.text
+    assert context.check.facts["same_occupation_level_this_year"] is False
+    # Back from here undoes "还没领过" together with what it implied.
+    back = press(dialogue, context, reply, "返回上一步")
+    assert "领过几次" in back.text
+    assert "same_occupation_level_this_year" not in context.check.facts
+    # Once already: the same-occupation question is asked.
+    reply = press(dialogue, context, back, "1次")
+    assert "同一职业" in reply.text
+
+
+@pytest.mark.parametrize(("year", "said"), [("2020年", "2020年"), ("2021年", "2021年")])
+def test_this_year_follows_the_chosen_year(dialogue: Dialogue, year: str, said: str):
+    labels = [*WORKER_TO_TIMES]
+    labels[1] = year
+    reply = answer_all(dialogue, Context(), labels)
+    assert f"{said}您已经领过几次" in reply.text and "今年" not in reply.text
+
+
+def test_this_year_stays_for_the_current_year(
+    pack: PolicyPack, renderer: Renderer, settings: Settings, checker: Checker
+):
+    def in_2020() -> date:
+        return date(2020, 9, 1)
+
+    flow = CheckFlow(SelfCheck(checker, load_questions(ROOT / "policy")), renderer, in_2020)
+    dialogue = Dialogue(pack, renderer, FakeNlu(), settings.dialogue, in_2020, check_flow=flow)
+    reply = answer_all(dialogue, Context(), WORKER_TO_TIMES)
+    assert "今年您已经领过几次" in reply.text

@@ -32,7 +32,10 @@ EXTRA = {
     },
     "messages/group.j2": lambda pack: {"group": pack.groups.groups[0]},
     "messages/other_city.j2": lambda pack: {"cities": ["杭州", "<苏州>"]},
-    "messages/check_question.j2": lambda pack: {"question": _QUESTIONS[0], "number": 1},
+    "messages/check_question.j2": lambda pack: {
+        "question": _QUESTIONS[0], "number": 1, "intro": True, "year": 2020, "current_year": 2026
+    },
+    "messages/check_previous.j2": lambda pack: {"label": "<1次>"},
     "messages/check_why.j2": lambda pack: {"question": _QUESTIONS[-1]},
     "messages/check_stale.j2": lambda pack: {"current": True},
     "messages/check_result.j2": lambda pack: result_context(
