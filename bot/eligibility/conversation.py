@@ -2,8 +2,8 @@
 
 Button payloads are short ASCII codes: k:<check id>:<action>, where action is
 a<question>.<option>, u<question> (不确定), w<question> (为什么问这个), b (back),
-r (restart), x (cancel), d<verdict> (a result's 详细说明). A payload from another check id
-is stale.
+r (restart), x (cancel), c (继续自查: the current step again), d<verdict> (a result's
+详细说明). A payload from another check id is stale.
 """
 
 from __future__ import annotations

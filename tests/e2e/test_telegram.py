@@ -170,3 +170,37 @@ def test_self_check_over_telegram_matches_check_json(
     assert "请先拨打12333" in result
     assert "⏰ 提醒我申领" not in dict(message.buttons)
     assert api.errors == []
+
+
+def test_self_check_resumes_after_a_typed_question_and_takes_chinese_numerals(
+    running_bot: tuple[BotApiStandIn, Path],
+):
+    """A question typed mid-check is answered with "继续自查", which shows the step again;
+    the number question then takes "两个月"."""
+    api, _ = running_bot
+    chat = 5301
+    api.push_text(chat, "/check")
+    question = api.wait_for_messages(chat, 1)[-1]
+    presses = [*WORKER_PRESSES[:-1], "城市低保家庭学员"]
+    message = question
+    for count, label in enumerate(presses[:5], start=1):
+        _press(api, chat, message, label)
+        message = api.wait_for_edits(chat, question.message_id, count)[-1]
+    assert "领过几次" in message.text
+    api.push_text(chat, "什么是项目制培训？")
+    answer = api.wait_for_messages(chat, 2)[-1]
+    assert "项目制" in answer.text and "领过几次" not in answer.text
+    assert answer.buttons[0][0] == "继续自查"
+    _press(api, chat, answer, "继续自查")
+    resumed = api.wait_for_messages(chat, 3)[-1]
+    assert "领过几次" in resumed.text and "第6题" in resumed.text
+    assert len(api.edits_to(chat)) == 5  # the answer stays; the step is a new message
+    message = resumed
+    for count, label in enumerate(presses[5:], start=1):
+        _press(api, chat, message, label)
+        message = api.wait_for_edits(chat, resumed.message_id, count)[-1]
+    assert "培训一共几个月" in message.text
+    api.push_text(chat, "两个月")
+    result = api.wait_for_messages(chat, 4)[-1]
+    assert "自查结果" in result.text and "✅ <b>培训期间生活费补贴</b>" in result.text
+    assert api.errors == []
