@@ -223,6 +223,7 @@ class CheckFlow:
         rows: list[tuple[Button, ...]] = [
             (Button(label(option.label, option is previous), f"{code}a{index}.{n}"),)
             for n, option in enumerate(question.options)
+            if not self._check.already_set(state, option)
         ]
         unsure = label("不确定", previous == UNSURE)
         extra = [Button(unsure, f"{code}u{index}")] if question.unsure else []

@@ -167,6 +167,10 @@ class SelfCheck:
             state.undone = (state.answered.pop(), state.facts)
             state.facts = state.history.pop()
 
+    def already_set(self, state: CheckState, option: Option) -> bool:
+        """An option that would only set facts already given (a programme chosen before)."""
+        return bool(option.set) and all(key in state.facts for key in option.set or {})
+
     def previous_choice(self, state: CheckState, question: Question) -> Option | str | None:
         """The option (or UNSURE) chosen last time for the question just gone back to."""
         if state.undone is None or state.undone[0] != question.id:
@@ -174,7 +178,9 @@ class SelfCheck:
         facts = state.undone[1]
         for option in question.options:
             if option.set is not None:
-                if all(key in facts for key in option.set):
+                # The programme this answer added: in the facts after it, not before.
+                before = state.facts
+                if option.set and all(k in facts and k not in before for k in option.set):
                     return option
             elif _lookup(facts, question.fact) == option.value:
                 return option

@@ -31,6 +31,7 @@ ENTERPRISE_PRESSES = [
     "1年",
     "培训合格证书和职业资格证书",
     "4000元及以上",
+    "不用了，看结果",
 ]
 ENTERPRISE_FACTS = {
     "role": "enterprise",

@@ -88,9 +88,10 @@ async def test_typed_number_answers_a_number_question(dialogue: Dialogue):
         reply = press(dialogue, context, reply, label)
     assert "实际培训费用" in reply.text
     reply = await dialogue.handle_text("3000元", context)
+    assert "还要查另一类补贴" in reply.text and reply.edit is False
+    reply = press(dialogue, context, reply, "不用了，看结果")
     assert "✅ <b>企业新型学徒制（职工学徒）补贴</b>" in reply.text
     assert "符合条件，<b>1500 元</b>" in reply.text and "四(一)" in reply.text
-    assert reply.edit is False  # typed, not pressed: a new message
 
 
 def test_why_back_restart_and_unsure(dialogue: Dialogue):
@@ -282,6 +283,7 @@ async def test_chinese_numerals_answer_a_number_question(dialogue: Dialogue, typ
     reply = answer_all(dialogue, context, ENTERPRISE_TO_COST)
     assert "实际培训费用" in reply.text
     reply = await dialogue.handle_text(typed, context)
+    reply = press(dialogue, context, reply, "不用了，看结果")
     assert "符合条件，<b>1500 元</b>" in reply.text  # 50% of 3000
 
 
@@ -377,3 +379,26 @@ def test_this_year_stays_for_the_current_year(
     dialogue = Dialogue(pack, renderer, FakeNlu(), settings.dialogue, in_2020, check_flow=flow)
     reply = answer_all(dialogue, Context(), WORKER_TO_TIMES)
     assert "今年您已经领过几次" in reply.text
+
+
+def test_enterprise_checks_several_programmes_in_one_run(dialogue: Dialogue):
+    context = Context()
+    reply = answer_all(dialogue, context, [*ENTERPRISE_TO_COST, "4000元及以上"])
+    assert "还要查另一类补贴" in reply.text
+    labels = [b.label for row in reply.buttons for b in row]
+    assert "企业新型学徒制" not in labels and "以工代训" in labels  # chosen: not offered again
+    for label in ["以工代训", "贫困劳动力", "1—3个月"]:
+        reply = press(dialogue, context, reply, label)
+    assert "还要查另一类补贴" not in reply.text  # asked once per run
+    assert "✅ <b>企业新型学徒制（职工学徒）补贴</b>" in reply.text
+    assert "以工代训职业培训补贴" in reply.text
+    details = [b.label for row in reply.buttons for b in row if b.label.startswith("详细说明")]
+    assert len(details) == 2
+
+
+def test_back_to_the_more_question_marks_the_programme_added(dialogue: Dialogue):
+    context = Context()
+    reply = answer_all(dialogue, context, [*ENTERPRISE_TO_COST, "4000元及以上", "以工代训"])
+    back = press(dialogue, context, reply, "返回上一步")
+    labels = [b.label for row in back.buttons for b in row]
+    assert "以工代训（上次选的）" in labels and "企业新型学徒制" not in labels

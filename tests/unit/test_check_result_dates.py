@@ -202,13 +202,14 @@ def test_enterprise_training_asks_the_enterprise_type(checker: Checker, renderer
     ]:  # fmt: skip
         reply = press(check, context, reply, label)
     assert "哪类企业" in reply.text
-    unsure = press(check, context, reply, "不确定")
+    more = press(check, context, reply, "不确定")
+    unsure = press(check, context, more, "不用了，看结果")
     assert "❓ <b>企业职工培训补贴</b>" in unsure.text
     context = Context()
     reply = check.start(context)
     for label in [
         "企业（单位、人事）", "2021年", "职工培训（岗前、转岗、在岗等）", "在岗或技能提升培训",
-        "受经贸摩擦影响企业（列入目录清单）",
+        "受经贸摩擦影响企业（列入目录清单）", "不用了，看结果",
     ]:  # fmt: skip
         reply = press(check, context, reply, label)
     assert "✅ <b>企业职工培训补贴</b>" in reply.text
