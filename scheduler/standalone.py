@@ -9,7 +9,6 @@ import logging
 import signal
 from contextlib import AsyncExitStack
 
-from sqlalchemy import text
 from telegram import Bot
 
 from bot.assistant import open_database
@@ -18,6 +17,7 @@ from bot.observability import HealthServer, Metrics
 from bot.policy_pack import load_policy_pack
 from bot.render import Renderer
 from bot.store.db import database_url
+from bot.store.health import DatabaseHealth
 from scheduler.runtime import SchedulerRuntime
 
 log = logging.getLogger(__name__)
@@ -46,25 +46,24 @@ async def run_scheduler(settings: Settings) -> None:
 async def _serve_health(
     settings: Settings, runtime: SchedulerRuntime, stack: AsyncExitStack
 ) -> None:
-    """Healthy while the database answers and the leader loop runs (active or standby)."""
+    """Healthy while the database takes writes at the expected schema and the leader loop
+    runs (active or standby)."""
     metrics = Metrics()
     runtime.sender.on_outcome = lambda status: metrics.sends.labels(status).inc()
 
-    async def database_ok() -> bool:
-        def ping() -> bool:
-            with runtime.sessions() as session:
-                return session.execute(text("SELECT 1")).scalar_one() == 1
+    database = DatabaseHealth(runtime.sessions.kw["bind"])
 
-        return await asyncio.to_thread(ping)
+    async def database_problem() -> str | None:
+        return "; ".join(await asyncio.to_thread(database.problems)) or None
 
-    async def scheduler_ok() -> bool:
-        return runtime.running
+    async def scheduler_problem() -> str | None:
+        return None if runtime.running else "the leader loop is not running"
 
     async def refresh() -> None:
         metrics.queue_depth.set(await asyncio.to_thread(runtime.outbox.pending_count))
 
     server = HealthServer(
-        metrics, {"database": database_ok, "scheduler": scheduler_ok}, refresh
+        metrics, {"database": database_problem, "scheduler": scheduler_problem}, refresh
     )
     try:
         port = await server.start(settings.metrics_listen, settings.metrics_port)
