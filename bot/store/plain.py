@@ -26,7 +26,9 @@ def json_default(value: Any) -> Any:
 
 
 def from_plain(cls: type[T], data: Any) -> T:
-    """An instance of `cls` (every field with a default) from what to_plain wrote."""
+    """An instance of `cls` from what to_plain wrote (dates as ISO text). Raises TypeError
+    when a field without a default is missing or unreadable; a field that has a default
+    takes it instead."""
     if not isinstance(data, dict):
         return cls()
     hints = get_type_hints(cls)
@@ -57,7 +59,20 @@ def _coerce(hint: Any, value: Any) -> Any:
             continue
         if is_dataclass(kind):
             if isinstance(value, dict):
-                return from_plain(kind, value)
+                try:
+                    return from_plain(kind, value)
+                except TypeError:
+                    continue
+            continue
+        if kind is date and isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                continue
+        if kind is list and isinstance(value, list) and get_args(member):
+            items = [_coerce(get_args(member)[0], item) for item in value]
+            if not any(i is _INVALID for i in items):
+                return items
             continue
         if isinstance(value, bool) and kind is not bool:
             continue  # JSON true is not a number here

@@ -105,10 +105,23 @@ class Person:
     chat: int
     deliver: Callable[[], None] = lambda: None
 
+    def shown(self) -> list[Sent]:
+        """What the bot showed in this chat, in order: new messages and edits in place (a
+        self-check step or a reminder's 确认 edits the message it was pressed on)."""
+        return [
+            s
+            for s in list(self.api.sent)
+            if s.method in ("sendMessage", "editMessageText") and s.chat_id == self.chat
+        ]
+
     def _reply(self) -> Sent:
-        count = len(self.api.messages_to(self.chat)) + 1
+        count = len(self.shown()) + 1
         self.deliver()
-        return self.api.wait_for_messages(self.chat, count, timeout=60)[-1]
+        deadline = time.monotonic() + 60
+        while len(shown := self.shown()) < count:
+            assert time.monotonic() < deadline, [m.text[:60] for m in shown]
+            time.sleep(0.05)
+        return shown[-1]
 
     def say(self, text: str) -> Sent:
         self.api.push_text(self.chat, text)
@@ -121,19 +134,23 @@ class Person:
         return self._reply()
 
     def nothing_stale(self) -> None:
-        texts = [m.text for m in self.api.messages_to(self.chat)]
+        texts = [m.text for m in self.shown()]
         assert not [t for t in texts if any(word in t for word in STALE)], texts
 
 
-def _expected_verdicts() -> list[str]:
+def _expected() -> dict[str, Any]:
     facts = json.dumps(WORKER_FACTS)
-    return verdict_lines(json.loads(run_bot(["check", "--json"], dict(os.environ), facts).stdout))
+    return json.loads(run_bot(["check", "--json"], dict(os.environ), facts).stdout)
 
 
-def _finish_check(person: Person, question: Sent, presses: list[str]) -> str:
+def _expected_verdicts() -> list[str]:
+    return verdict_lines(_expected())
+
+
+def _finish_check(person: Person, question: Sent, presses: list[str]) -> Sent:
     for label in presses:
         question = person.press(question, label)
-    return to_plain(question.text)
+    return question
 
 
 def test_two_workers_take_turns_on_every_conversation(
@@ -153,10 +170,16 @@ def test_two_workers_take_turns_on_every_conversation(
         relay = Relay(botapi, workers)
         person = Person(botapi, 8101, relay.deliver)
 
-        result = _finish_check(person, person.say("/check"), WORKER_PRESSES)
+        shown = _finish_check(person, person.say("/check"), WORKER_PRESSES)
+        result = to_plain(shown.text)
         assert "自查结果" in result
         for line in _expected_verdicts():
             assert line in result, (line, result)
+        # The result's detail buttons read the result the other worker saved.
+        first = _expected()["verdicts"][0]
+        detail = to_plain(person.press(shown, f"详细说明：{first['label']}").text)
+        for reason in first["reasons"]:
+            assert f"{reason['text']}（{reason['section']}）" in detail, (reason, detail)
 
         confirm = person.say(REMIND)
         assert "确认设置吗" in confirm.text
@@ -239,11 +262,11 @@ def test_a_killed_worker_restarted_continues_every_conversation(
     bot_process.kill()  # SIGKILL: nothing is written on the way out
     bot_process.restart()
 
-    question = checking.api.messages_to(checking.chat)[-1]
-    result = _finish_check(checking, question, WORKER_PRESSES[3:])
+    question = checking.shown()[-1]
+    result = to_plain(_finish_check(checking, question, WORKER_PRESSES[3:]).text)
     for line in _expected_verdicts():
         assert line in result, (line, result)
-    confirm = reminding.api.messages_to(reminding.chat)[-1]
+    confirm = reminding.shown()[-1]
     assert "提醒已设置" in reminding.press(confirm, "确认").text
     assert FOLLOW_UP_LINE in asking.say(FOLLOW_UP).text
     for person in three_conversations:
@@ -271,9 +294,9 @@ def test_idle_conversations_expire(
     finally:
         engine.dispose()
 
-    question = checking.api.messages_to(checking.chat)[-1]
+    question = checking.shown()[-1]
     assert "已经结束" in checking.press(question, WORKER_PRESSES[3]).text
-    confirm = reminding.api.messages_to(reminding.chat)[-1]
+    confirm = reminding.shown()[-1]
     assert "已经过期" in reminding.press(confirm, "确认").text
     assert FOLLOW_UP_LINE not in asking.say(FOLLOW_UP).text
     # Read as expired, left unchanged: those rows are gone.

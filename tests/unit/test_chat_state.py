@@ -16,7 +16,9 @@ from bot.channels.chat_state import (
 )
 from bot.dialogue.types import Context
 from bot.eligibility.conversation import CheckState
+from bot.eligibility.service import load_checker
 from bot.store.plain import json_default
+from tests.conftest import ROOT
 
 
 def _busy_state() -> ChatState:
@@ -77,3 +79,14 @@ def test_dates_in_facts_are_written_as_text():
     back = state_from_plain(json.loads(text))
     assert back.dialogue.check is not None
     assert back.dialogue.check.facts == {"as_of": "2020-07-01"}
+
+
+def test_a_shown_result_comes_back_for_its_detail_buttons():
+    checker = load_checker(ROOT / "policy")
+    facts = {"role": "worker", "as_of": "2020-07-01", "certificate": "skill_level"}
+    result = checker.check_raw(facts, date(2026, 11, 25))
+    state = ChatState(dialogue=Context(check=CheckState(result=result)))
+    text = json.dumps(state_to_plain(state), ensure_ascii=False, default=json_default)
+    back = state_from_plain(json.loads(text))
+    assert back.dialogue.check is not None and back.dialogue.check.result == result
+    assert back.dialogue.check.result.verdicts[0].reasons  # nested dataclasses, rebuilt
