@@ -74,6 +74,17 @@ def _coerce(hint: Any, value: Any) -> Any:
             if not any(i is _INVALID for i in items):
                 return items
             continue
+        if kind is tuple and isinstance(value, list):  # JSON has no tuples
+            args = get_args(member)
+            if not args or (len(args) == 2 and args[1] is ...):
+                hints = [args[0] if args else Any] * len(value)
+            else:
+                hints = list(args)
+            if len(hints) == len(value):
+                items = [_coerce(h, v) for h, v in zip(hints, value, strict=True)]
+                if not any(i is _INVALID for i in items):
+                    return tuple(items)
+            continue
         if isinstance(value, bool) and kind is not bool:
             continue  # JSON true is not a number here
         if kind is float and isinstance(value, int):

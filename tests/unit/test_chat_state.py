@@ -90,3 +90,10 @@ def test_a_shown_result_comes_back_for_its_detail_buttons():
     back = state_from_plain(json.loads(text))
     assert back.dialogue.check is not None and back.dialogue.check.result == result
     assert back.dialogue.check.result.verdicts[0].reasons  # nested dataclasses, rebuilt
+
+
+def test_a_tuple_comes_back_as_a_tuple():
+    check = CheckState(undone=("training_year", {"as_of": "2020-07-01"}))
+    plain = json.loads(json.dumps(state_to_plain(ChatState(dialogue=Context(check=check)))))
+    back = state_from_plain(plain).dialogue.check
+    assert back is not None and back.undone == ("training_year", {"as_of": "2020-07-01"})
