@@ -95,6 +95,9 @@ class RetentionSettings:
     unanswered_questions_days: int = 180
     delivered_texts_days: int = 180
     purge_at: str = "03:30"
+    # A conversation's short-term state (the self-check in progress, a reminder waiting
+    # for 确认, the last topic) is dropped after this many idle hours.
+    conversation_idle_hours: float = 24.0
     bind_code_valid_days: int = 7
     failed_binds_per_hour: int = 5
 
@@ -237,6 +240,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             unanswered_questions_days=int(retention.get("unanswered_questions_days", 180)),
             delivered_texts_days=int(retention.get("delivered_texts_days", 180)),
             purge_at=str(retention.get("purge_at", "03:30")),
+            conversation_idle_hours=float(retention.get("conversation_idle_hours", 24)),
             bind_code_valid_days=int(binding.get("code_valid_days", 7)),
             failed_binds_per_hour=int(binding.get("failed_binds_per_hour", 5)),
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import AsyncExitStack
+from datetime import timedelta
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
@@ -24,6 +25,7 @@ from bot.channels.commands import COMMANDS_KEY, CommandBook, load_commands, regi
 from bot.channels.inplace import edit_in_place
 from bot.channels.keyboard import inline_keyboard
 from bot.channels.plain import to_plain
+from bot.channels.state_processor import ChatStateProcessor, chat_state
 from bot.channels.telegram_catalogue import add_handlers as add_catalogue_handlers
 from bot.channels.telegram_duties import add_handlers as add_duty_handlers
 from bot.channels.telegram_duties import on_reported, on_schedule
@@ -38,6 +40,7 @@ from bot.health import health_checks
 from bot.logging_setup import log_webhook_rejections
 from bot.misses import asked_in
 from bot.observability import HealthServer, Metrics
+from bot.store.conversations import ConversationStore
 from bot.store.db import database_url
 from bot.store.retention import chat_key
 from scheduler.ratelimit import SendLimiter
@@ -49,7 +52,6 @@ ASSISTANT_KEY = "assistant"
 STACK_KEY = "exit_stack"
 METRICS_KEY = "metrics"
 LIMITER_KEY = "send_limiter"
-CONTEXT_KEY = "dialogue_context"
 
 
 async def send_reply(message: Message, reply: Reply) -> None:
@@ -66,9 +68,8 @@ def _dialogue(context: ContextTypes.DEFAULT_TYPE) -> Dialogue:
     return assistant.dialogue
 
 
-def _chat_context(context: ContextTypes.DEFAULT_TYPE) -> Context:
-    chat_data = context.chat_data if context.chat_data is not None else {}
-    return chat_data.setdefault(CONTEXT_KEY, Context())
+def _chat_context(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Context:
+    return chat_state(update, context).dialogue
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -90,7 +91,8 @@ async def _deep_link(update: Update, context: ContextTypes.DEFAULT_TYPE, paramet
         return True
     assistant: Assistant = context.application.bot_data[ASSISTANT_KEY]
     if parameter in assistant.pack.topics:
-        reply = _dialogue(context).handle_button(TOPIC_PREFIX + parameter, _chat_context(context))
+        topic = TOPIC_PREFIX + parameter
+        reply = _dialogue(context).handle_button(topic, _chat_context(update, context))
         _count(context, reply)
         await send_reply(update.effective_message, reply)
         return True
@@ -117,7 +119,7 @@ async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    reply = _dialogue(context).start_check(_chat_context(context))
+    reply = _dialogue(context).start_check(_chat_context(update, context))
     await send_reply(update.effective_message, reply)
 
 
@@ -132,7 +134,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Unanswered questions are recorded with the chat (hashed), so /stop can erase them.
     origin = asked_in.set(chat_key(update.effective_chat.id) if update.effective_chat else None)
     try:
-        reply = await _dialogue(context).handle_text(message.text or "", _chat_context(context))
+        reply = await _dialogue(context).handle_text(
+            message.text or "", _chat_context(update, context)
+        )
     finally:
         asked_in.reset(origin)
     _count(context, reply)
@@ -143,7 +147,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A self-check step replaces the message it was pressed on; anything else (an answer,
     a detail, the menu) is a new message below it."""
     query = update.callback_query
-    reply = _dialogue(context).handle_button(query.data or "", _chat_context(context))
+    reply = _dialogue(context).handle_button(query.data or "", _chat_context(update, context))
     await query.answer(to_plain(reply.toast) if reply.toast else None)
     _count(context, reply)
     if reply.edit:
@@ -202,6 +206,10 @@ async def _post_init(application: Application) -> None:
         limiter=application.bot_data[LIMITER_KEY],
     )
     application.bot_data[RUNTIME_KEY] = runtime
+    processor = application.update_processor
+    if isinstance(processor, ChatStateProcessor):
+        idle = timedelta(hours=settings.retention.conversation_idle_hours)
+        processor.store = ConversationStore(assistant.sessions, idle)
     contacts = await asyncio.to_thread(runtime.departments.contacts)
     await register_commands(
         application.bot,
@@ -262,6 +270,8 @@ def build_application(settings: Settings) -> Application:
     if settings.telegram.base_url:
         base = settings.telegram.base_url.rstrip("/")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    # Each update reads and writes its chat's conversation state in the database.
+    builder = builder.concurrent_updates(ChatStateProcessor())
     application = builder.post_init(_post_init).post_shutdown(_post_shutdown).build()
     application.bot_data["settings"] = settings
     application.bot_data[METRICS_KEY] = metrics

@@ -23,10 +23,12 @@ from telegram.ext import (
 )
 
 from bot.channels.callbacks import period_key, small_number
+from bot.channels.chat_state import PendingReminder
 from bot.channels.commands import COMMANDS_KEY, CommandBook, set_chat_commands
 from bot.channels.inplace import replace_pressed
 from bot.channels.keyboard import inline_keyboard
 from bot.channels.plain import to_plain
+from bot.channels.state_processor import chat_state
 from bot.config import Settings
 from bot.dialogue.types import Button
 from bot.privacy import mask_personal_numbers
@@ -344,15 +346,13 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     await asyncio.to_thread(forget, runtime.sessions, chat_id, user.id if user else None)
     log.info("chat %s used /stop: its data was erased", chat_id)
-    if context.chat_data is not None:
-        context.chat_data.clear()
+    chat_state(update, context).clear()  # the row went with the rest
     await _refresh_commands(update, context)
     await _say(update, _render(context, "stopped"))
 
 
 # ---- personal reminders ----
 
-PENDING_REMINDER = "pending_reminder"
 REMINDER_PREFIXES = ("rc:", "rx:", "rq:", "rm:")  # confirm, cancel, quick, menu
 
 
@@ -368,8 +368,7 @@ async def _propose(
     moment: datetime,
     in_place: bool = False,
 ) -> None:
-    if context.chat_data is not None:
-        context.chat_data[PENDING_REMINDER] = {"text": text, "due": moment.isoformat()}
+    chat_state(update, context).pending_reminder = PendingReminder(text, moment.isoformat())
     buttons = ((Button("确认", "rc:ok"), Button("取消", "rc:no")),)
     proposal = _render(context, "reminder_confirm", when=_when_text(moment), text=text)
     if in_place:  # a quick choice ("一周后") becomes the proposal it asked for
@@ -424,10 +423,11 @@ async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     runtime = _runtime(context)
     data = query.data or ""
     chat_id = update.effective_chat.id
-    pending = context.chat_data.pop(PENDING_REMINDER, None) if context.chat_data else None
-    if data == "rc:ok" and pending:
+    state = chat_state(update, context)
+    pending, state.pending_reminder = state.pending_reminder, None
+    if data == "rc:ok" and pending and pending.due:
         reminder = runtime.reminders.create(
-            chat_id, pending["text"], datetime.fromisoformat(pending["due"])
+            chat_id, pending.text, datetime.fromisoformat(pending.due)
         )
         runtime.schedule_reminder(reminder)
         await _replace(

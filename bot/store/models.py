@@ -216,3 +216,17 @@ class BindAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     attempted_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class Conversation(Base):
+    """A chat's short-term conversation state (the dialogue context, a self-check in
+    progress, a reminder waiting for 确认) as JSON, so any worker can continue it. Dropped
+    when idle past config.yml → retention.conversation_idle_hours, and at /stop."""
+
+    __tablename__ = "conversations"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(Text)
+    # Raised by every write: a worker only replaces the state it read (compare-and-set).
+    revision: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

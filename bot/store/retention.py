@@ -16,6 +16,7 @@ from bot.store.models import (
     BindCode,
     Broadcast,
     CatalogueVersion,
+    Conversation,
     Delivery,
     DepartmentContact,
     Reminder,
@@ -41,11 +42,13 @@ class Purged:
     delivered_texts: int
     bind_codes: int
     bind_attempts: int
+    conversations: int = 0
 
 
 def forget(sessions: sessionmaker, chat_id: int, user_id: int | None) -> None:
     """/stop, in one transaction: the chat's subscription, department binding, reminders,
-    queued and delivered messages, unanswered questions and failed binds are deleted; the
+    queued and delivered messages, unanswered questions, failed binds and conversation
+    state are deleted; the
     ids of the chat and of the person are removed from the rows that must stay (a bind
     code stays used, an acknowledgement stays the department's)."""
     ids = {chat_id} if user_id is None else {chat_id, user_id}
@@ -56,6 +59,7 @@ def forget(sessions: sessionmaker, chat_id: int, user_id: int | None) -> None:
             (Delivery, Delivery.chat_id),
             (Reminder, Reminder.chat_id),
             (BindAttempt, BindAttempt.chat_id),
+            (Conversation, Conversation.chat_id),
         ):
             session.execute(delete(model).where(column == chat_id))
         session.execute(
@@ -79,6 +83,7 @@ def purge(sessions: sessionmaker, now: datetime, limits: RetentionSettings) -> P
     questions_before = now - timedelta(days=limits.unanswered_questions_days)
     texts_before = now - timedelta(days=limits.delivered_texts_days)
     codes_before = now - timedelta(days=limits.bind_code_valid_days)
+    idle_before = now - timedelta(hours=limits.conversation_idle_hours)
     with sessions.begin() as session:
         questions = session.execute(
             delete(UnansweredQuestion).where(UnansweredQuestion.asked_at < questions_before)
@@ -98,4 +103,7 @@ def purge(sessions: sessionmaker, now: datetime, limits: RetentionSettings) -> P
         attempts = session.execute(
             delete(BindAttempt).where(BindAttempt.attempted_at < now - FAILED_BIND_WINDOW)
         ).rowcount
-    return Purged(questions, texts, codes, attempts)
+        conversations = session.execute(
+            delete(Conversation).where(Conversation.updated_at < idle_before)
+        ).rowcount
+    return Purged(questions, texts, codes, attempts, conversations)

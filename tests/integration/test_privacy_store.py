@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from bot.config import RetentionSettings
 from bot.dialogue.types import Button
 from bot.misses import MissLog, asked_in, write_csv
+from bot.store.conversations import ConversationStore, StoredState
 from bot.store.models import BindCode, Delivery, UnansweredQuestion
 from bot.store.retention import chat_key, forget, purge
 from scheduler.broadcasts import Broadcasts
@@ -105,6 +106,8 @@ def test_stop_leaves_no_row_with_the_chat_or_the_person(sessions: sessionmaker):
         [Outgoing("report:2020-10:2020-09-28", CHAT, "提醒", ((Button("a", "r:2020-10"),),))]
     )
     broadcasts.draft("通知", USER)
+    conversations = ConversationStore(sessions, timedelta(hours=24))
+    conversations.save(CHAT, {"dialogue": {"last_topic": "x"}}, StoredState(None), now_utc())
     token = asked_in.set(chat_key(CHAT))
     try:
         MissLog(sessions).record("今天天气怎么样", "decline", "out_of_scope", 0.9)

@@ -204,6 +204,13 @@ class BotApiStandIn:
         }
         self._push("callback_query", query)
 
+    def take_updates(self) -> list[dict[str, Any]]:
+        """The updates pushed and not fetched yet, taken away: a test plays Telegram's
+        part for webhook workers and posts each to the worker it chooses."""
+        with self._lock:
+            taken, self._updates = self._updates, []
+        return taken
+
     def messages_to(self, chat_id: int) -> list[Sent]:
         with self._lock:
             return [s for s in self.sent if s.method == "sendMessage" and s.chat_id == chat_id]
