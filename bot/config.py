@@ -98,6 +98,8 @@ class RetentionSettings:
     # A conversation's short-term state (the self-check in progress, a reminder waiting
     # for 确认, the last topic) is dropped after this many idle hours.
     conversation_idle_hours: float = 24.0
+    # An admin's broadcast draft not confirmed within this many hours can no longer be sent.
+    broadcast_draft_hours: float = 24.0
     bind_code_valid_days: int = 7
     failed_binds_per_hour: int = 5
 
@@ -241,6 +243,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             delivered_texts_days=int(retention.get("delivered_texts_days", 180)),
             purge_at=str(retention.get("purge_at", "03:30")),
             conversation_idle_hours=float(retention.get("conversation_idle_hours", 24)),
+            broadcast_draft_hours=float(retention.get("broadcast_draft_hours", 24)),
             bind_code_valid_days=int(binding.get("code_valid_days", 7)),
             failed_binds_per_hour=int(binding.get("failed_binds_per_hour", 5)),
         ),

@@ -17,7 +17,7 @@ an interrupted queue (`failed`); never "done" for a broadcast with no delivery r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import sessionmaker
@@ -95,7 +95,9 @@ class Broadcasts:
         outbox: Outbox,
         subscriptions: Subscriptions,
         renderer: Renderer,
+        draft_valid: timedelta = timedelta(hours=24),
     ) -> None:
+        self._draft_valid = draft_valid
         self._sessions = sessions
         self._outbox = outbox
         self._subscriptions = subscriptions
@@ -136,11 +138,15 @@ class Broadcasts:
 
     def confirm(self, broadcast_id: int) -> Confirmed | None:
         """Hand a draft to the scheduler, which fans it out at its time; None if not a draft
-        (confirmed or cancelled already)."""
+        (confirmed or cancelled already) or the draft has expired."""
         with self._sessions.begin() as session:
             done = session.execute(
                 update(Broadcast)
-                .where(Broadcast.id == broadcast_id, Broadcast.status == DRAFT)
+                .where(
+                    Broadcast.id == broadcast_id,
+                    Broadcast.status == DRAFT,
+                    Broadcast.created_at >= now_utc() - self._draft_valid,
+                )
                 .values(status=SCHEDULED)
                 .returning(Broadcast.topic, Broadcast.send_at)
             ).first()

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.base import JobLookupError
@@ -74,7 +74,13 @@ class SchedulerRuntime:
         self.reminders = Reminders(self.sessions)
         self.departments = Departments(self.sessions, self.settings.departments)
         self.subscriptions = Subscriptions(self.sessions, config.topics, config.quiet_hours)
-        self.broadcasts = Broadcasts(self.sessions, self.outbox, self.subscriptions, self.renderer)
+        self.broadcasts = Broadcasts(
+            self.sessions,
+            self.outbox,
+            self.subscriptions,
+            self.renderer,
+            timedelta(hours=self.settings.retention.broadcast_draft_hours),
+        )
         self.rules = DutyRules.from_settings(self.settings, self.pack.plan)
         self.duties = Duties(
             self.departments,

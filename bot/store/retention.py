@@ -43,6 +43,7 @@ class Purged:
     bind_codes: int
     bind_attempts: int
     conversations: int = 0
+    broadcast_drafts: int = 0
 
 
 def forget(sessions: sessionmaker, chat_id: int, user_id: int | None) -> None:
@@ -84,6 +85,7 @@ def purge(sessions: sessionmaker, now: datetime, limits: RetentionSettings) -> P
     texts_before = now - timedelta(days=limits.delivered_texts_days)
     codes_before = now - timedelta(days=limits.bind_code_valid_days)
     idle_before = now - timedelta(hours=limits.conversation_idle_hours)
+    drafts_before = now - timedelta(hours=limits.broadcast_draft_hours)
     with sessions.begin() as session:
         questions = session.execute(
             delete(UnansweredQuestion).where(UnansweredQuestion.asked_at < questions_before)
@@ -106,4 +108,6 @@ def purge(sessions: sessionmaker, now: datetime, limits: RetentionSettings) -> P
         conversations = session.execute(
             delete(Conversation).where(Conversation.updated_at < idle_before)
         ).rowcount
-    return Purged(questions, texts, codes, attempts, conversations)
+        stale_drafts = (Broadcast.status == "draft", Broadcast.created_at < drafts_before)
+        drafts = session.execute(delete(Broadcast).where(*stale_drafts)).rowcount
+    return Purged(questions, texts, codes, attempts, conversations, drafts)

@@ -14,7 +14,7 @@ from bot.config import RetentionSettings
 from bot.dialogue.types import Button
 from bot.misses import MissLog, asked_in, write_csv
 from bot.store.conversations import ConversationStore, StoredState
-from bot.store.models import BindCode, Delivery, UnansweredQuestion
+from bot.store.models import BindCode, Broadcast, Delivery, UnansweredQuestion
 from bot.store.retention import chat_key, forget, purge
 from scheduler.broadcasts import Broadcasts
 from scheduler.departments import Departments
@@ -162,3 +162,24 @@ def test_unanswered_export_neutralises_spreadsheet_formulas(sessions: sessionmak
     write_csv(misses.summary(), out)
     cells = {row["question"] for row in csv.DictReader(io.StringIO(out.getvalue()))}
     assert cells == {"'" + h for h in hostile} | {"学徒制补多少"}
+
+
+def test_broadcast_drafts_expire_and_are_purged(sessions: sessionmaker):
+    outbox = Outbox(sessions)
+    subscriptions = Subscriptions(sessions, {"publicity": "政策宣传"}, ("00:00", "00:00"))
+    broadcasts = Broadcasts(
+        sessions, outbox, subscriptions, _Renderer(), timedelta(hours=24)  # type: ignore[arg-type]
+    )
+    old = broadcasts.draft("昨天的草稿", ADMIN).id
+    forgotten = broadcasts.draft("没人确认的草稿", ADMIN).id
+    fresh = broadcasts.draft("新草稿", ADMIN).id
+    assert old is not None and fresh is not None and forgotten is not None
+    with sessions.begin() as session:
+        for row in session.scalars(select(Broadcast)):
+            row.created_at = now_utc() - timedelta(hours=25 if row.id != fresh else 1)
+    assert broadcasts.confirm(old) is None  # too old to send
+    assert broadcasts.confirm(fresh) is not None
+    purged = purge(sessions, now_utc(), RetentionSettings(broadcast_draft_hours=24))
+    assert purged.broadcast_drafts == 2  # `old` and `forgotten`; `fresh` was confirmed
+    with sessions() as session:
+        assert {b.id for b in session.scalars(select(Broadcast))} == {fresh}
