@@ -68,15 +68,11 @@ def telegram_env(
     )
 
 
-@pytest.fixture()
-def bot_process(
-    botapi: BotApiStandIn, nlu_endpoint: NluEndpoint, any_database_url: str, tmp_path: Path
+def running_bot(
+    botapi: BotApiStandIn, env: dict[str, str], database_url: str, tmp_path: Path
 ) -> Iterator[BotProcess]:
-    """On SQLite and on PostgreSQL."""
-    database_url = any_database_url
+    """One `python -m bot run` against the stand-in, stopped (SIGINT) when the test ends."""
     log_path = tmp_path / "bot.log"
-    env = telegram_env(nlu_endpoint, database_url, botapi, write_test_config(tmp_path))
-
     running = BotProcess(
         botapi,
         log_path,
@@ -94,3 +90,12 @@ def bot_process(
                 running.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 running.kill()
+
+
+@pytest.fixture()
+def bot_process(
+    botapi: BotApiStandIn, nlu_endpoint: NluEndpoint, any_database_url: str, tmp_path: Path
+) -> Iterator[BotProcess]:
+    """On SQLite and on PostgreSQL."""
+    env = telegram_env(nlu_endpoint, any_database_url, botapi, write_test_config(tmp_path))
+    yield from running_bot(botapi, env, any_database_url, tmp_path)

@@ -6,7 +6,6 @@ pausing both."""
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -18,8 +17,14 @@ import yaml
 
 from bot.store.db import make_engine, migrate, session_factory
 from scheduler.subscriptions import Subscriptions
-from tests.conftest import NluEndpoint, spawn_bot
-from tests.e2e.conftest import ADMIN, BotProcess, telegram_env, write_test_config
+from tests.conftest import NluEndpoint
+from tests.e2e.conftest import (
+    ADMIN,
+    BotProcess,
+    running_bot,
+    telegram_env,
+    write_test_config,
+)
 from tests.support.botapi import BotApiStandIn
 
 APOLOGY = "处理您的消息时出了点问题"
@@ -66,24 +71,7 @@ def slow_bot(
     settings["scheduler"]["messages_per_second"] = RATE
     config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     env = telegram_env(nlu_endpoint, database_url, botapi, config)
-    log_path = tmp_path / "bot.log"
-    running = BotProcess(
-        botapi,
-        log_path,
-        database_url,
-        lambda: spawn_bot(["run"], env, log_path),
-        int(env["METRICS_PORT"]),
-    )
-    running.restart()
-    try:
-        yield running
-    finally:
-        assert running.process is not None
-        running.process.send_signal(signal.SIGINT)
-        try:
-            running.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            running.kill()
+    yield from running_bot(botapi, env, database_url, tmp_path)
 
 
 def test_replies_share_the_rate_and_the_pause_with_a_broadcast(slow_bot: BotProcess):
