@@ -177,6 +177,8 @@ def test_all_button_payloads_fit_telegram(dialogue: Dialogue, pack: PolicyPack):
 def test_welcome_greets_by_name_with_the_topic_menu(dialogue: Dialogue, pack: PolicyPack):
     reply = dialogue.welcome("小王")
     assert "小王" in reply.text
+    # Today is after the plan: the welcome says so, with where to ask about current policy.
+    assert "已于2021年12月31日到期" in reply.text and "12333" in reply.text
     assert [b.data for row in reply.buttons for b in row] == [TOPIC_PREFIX + t for t in pack.menu]
 
 
