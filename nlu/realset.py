@@ -60,12 +60,29 @@ def load_real(path: Path = REAL_FILE) -> list[RealQuestion]:
     ]
 
 
+# Long letters make DIET's padded batches, and so training, several times slower; their
+# opening sentences carry the question.
+MAX_TRAINING_CHARS = 80
+_SENTENCE_END = "。？?！!"
+
+
+def training_text(text: str) -> str:
+    """The question as found, cut after its last sentence within MAX_TRAINING_CHARS (or at
+    that length when no sentence ends there): a prefix, never reworded."""
+    text = " ".join(text.split())
+    if len(text) <= MAX_TRAINING_CHARS:
+        return text
+    head = text[:MAX_TRAINING_CHARS]
+    end = max(head.rfind(mark) for mark in _SENTENCE_END)
+    return head[: end + 1] if end > 0 else head
+
+
 def training_yaml(questions: list[RealQuestion]) -> str:
     """Rasa NLU YAML with the training split, one block per intent."""
     by_intent: dict[str, list[str]] = {}
     for q in questions:
         if q.split == "train":
-            by_intent.setdefault(q.topic, []).append(" ".join(q.text.split()))
+            by_intent.setdefault(q.topic, []).append(training_text(q.text))
     lines = [
         'version: "3.1"',
         "# Written by `python -m nlu.realset` from nlu/real/questions.yml (split: train).",

@@ -13,7 +13,15 @@ from bot.config import Settings
 from bot.evaluation import BARS, real_cases, run, summarize
 from bot.policy_pack import PolicyPack
 from nlu.client import NluClient
-from nlu.realset import SOURCE_TYPES, TRAINING_FILE, load_real, source_unit, training_yaml
+from nlu.realset import (
+    MAX_TRAINING_CHARS,
+    SOURCE_TYPES,
+    TRAINING_FILE,
+    load_real,
+    source_unit,
+    training_text,
+    training_yaml,
+)
 from tests.conftest import NluEndpoint
 
 QUESTIONS = load_real()
@@ -41,6 +49,10 @@ def test_split_is_by_source_and_the_evaluation_split_is_never_trained_on():
     assert training == training_yaml(QUESTIONS), "run python -m nlu.realset"
     for q in EVAL:
         assert f"- {' '.join(q.text.split())}\n" not in training, q.id
+    # Long letters are trained on as their opening sentences: a prefix, never reworded.
+    for q in QUESTIONS:
+        cut = training_text(q.text)
+        assert len(cut) <= MAX_TRAINING_CHARS and " ".join(q.text.split()).startswith(cut), q.id
 
 
 @pytest.fixture(scope="module")
