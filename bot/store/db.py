@@ -7,10 +7,13 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Several workers start at once on one PostgreSQL database; the first to take this
+# transaction lock migrates, the others wait and then find the schema at head.
+MIGRATION_LOCK_KEY = 0x6D696772  # "migr"
 
 
 def database_url(var_dir: Path, configured: str | None) -> str:
@@ -41,6 +44,8 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision."""
     config = alembic_config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
