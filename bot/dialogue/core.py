@@ -24,6 +24,7 @@ from bot.dialogue.payloads import (
     TOPIC_PREFIX,
 )
 from bot.dialogue.ranker import TopicRanker
+from bot.dialogue.reading import Reading, read_message
 from bot.dialogue.types import Button, Candidate, Context, Reply
 from bot.eligibility.conversation import PREFIX as CHECK_PREFIX
 from bot.eligibility.conversation import START as CHECK_START
@@ -73,7 +74,6 @@ GROUP_INTENTS = frozenset(
         FALLBACK_INTENT,
     }
 )
-_ASKS_AMOUNT = re.compile(r"多少|几块|几千|几百|金额|标准|补多|给多")
 # Reply kinds recorded for the bureau's unanswered-questions report.
 MISS_KINDS = frozenset({"decline", "clarify", "menu", "degraded"})
 MENU_BUTTON = Button("菜单", MENU)
@@ -227,32 +227,25 @@ class Dialogue:
         return result.intent in self._pack.topics and not self._is_unsure(result)
 
     def _reply_for(self, result: NluResult, context: Context) -> Reply:
-        text, intent, cues = result.text, result.intent, self._pack.cues
-        context.audience = cues.audience(text) or context.audience
-        if cues.is_abuse(text) and not cues.has_policy_cue(text):
+        pack, intent = self._pack, result.intent
+        reading = read_message(result.text, pack.cues, pack.certificates, pack.groups)
+        context.audience = pack.cues.audience(reading.text) or context.audience
+        if reading.abuse and not reading.policy_cue:
             return self._decline(ABUSE_INTENT, result.confidence)
         if intent == ABUSE_INTENT:
             # The classifier alone never makes a reply the abuse decline.
             intent = FALLBACK_INTENT
-        if cues.asks_certificate_admin(text):
+        if reading.certificate_admin:
             return self._decline(OUT_OF_SCOPE, result.confidence, "messages/certificate_admin.j2")
-        mention = self._pack.certificates.find(text)
-        if mention is not None and self._asks_about_certificate(result):
-            # The certificate named decides the clause: 中级焊工 三(一), 焊工操作证 三(四).
-            kind = mention.kind
-            topic = kind.amount_topic if _ASKS_AMOUNT.search(text) else kind.topic
-            note = self._renderer.render_source(kind.note, self._today(), name=mention.name)
-            if self._figures is not None:  # the subsidy catalogue's figure, when one is loaded
-                note = self._figures.note(text, mention, note, self._today())
-            return self._answer([topic], context, result.confidence, [result], note=note)
-        group = self._pack.groups.find(text)
-        if group is not None and self._asks_about_group(result):
-            return self._group_answer(group, context, result)
-        if intent in self._pack.out_of_scope and self._decline_is_sure(result):
+        if reading.mention is not None and self._asks_about_certificate(result, reading):
+            return self._certificate_answer(reading.mention, reading, context, result)
+        if reading.group is not None and self._asks_about_group(result, reading):
+            return self._group_answer(reading.group, context, result)
+        if intent in pack.out_of_scope and self._decline_is_sure(result, reading):
             return self._decline(intent, result.confidence)
-        if self._other_benefit(text):
+        if reading.about_other_benefit:
             return self._decline(self._closest_decline(result), result.confidence)
-        if intent in self._pack.flows and self._check_flow is not None:
+        if intent in pack.flows and self._check_flow is not None:
             prefill = prefill_from_entities(
                 [(e.entity, e.value) for e in result.entities], self._check_flow.fact_schema
             )
@@ -261,7 +254,7 @@ class Dialogue:
                 intent=intent,
                 confidence=result.confidence,
             )
-        if intent in self._pack.smalltalk and not cues.has_policy_cue(text):
+        if intent in pack.smalltalk and not reading.policy_cue:
             reply = self._message(intent, kind="smalltalk")
             return replace(reply, intent=intent, confidence=result.confidence, answered=True)
         facet = self._facet(result, context)
@@ -270,15 +263,15 @@ class Dialogue:
         followup = self._followup(result, context)
         if followup is not None:
             return self._answer([followup], context, result.confidence, [result])
-        if intent in self._pack.topics and (
+        if intent in pack.topics and (
             not self._is_unsure(result) or self._second_opinion_agrees(result)
         ):
             return self._answer([intent], context, result.confidence, [result])
-        if self._unrelated(result):
+        if self._unrelated(reading):
             return self._decline(self._closest_decline(result, OUT_OF_SCOPE), result.confidence)
         candidates = self._candidates(result, context)
         # Declines alone are no guess at what was meant.
-        if any(c.topic in self._pack.topics for c in candidates):
+        if any(c.topic in pack.topics for c in candidates):
             return self._clarify(candidates, result)
         if len(result.text) > self._settings.followup_max_chars:
             # A whole question the plan has no words for: say so, with the pointer and the menu.
@@ -286,32 +279,35 @@ class Dialogue:
             return self._decline(kind, result.confidence, "messages/not_found.j2")
         return self._vague(result)
 
-    def _names_policy(self, text: str) -> bool:
-        """A policy cue, or a certificate or occupation named ("厨师证")."""
-        cues, certificates = self._pack.cues, self._pack.certificates
-        return cues.has_policy_cue(text) or certificates.find(text) is not None
+    def _certificate_answer(
+        self, mention: Mention, reading: Reading, context: Context, result: NluResult
+    ) -> Reply:
+        """The certificate named decides the clause: 中级焊工 三(一), 焊工操作证 三(四)."""
+        kind = mention.kind
+        topic = kind.amount_topic if reading.asks_amount else kind.topic
+        note = self._renderer.render_source(kind.note, self._today(), name=mention.name)
+        if self._figures is not None:  # the subsidy catalogue's figure, when one is loaded
+            note = self._figures.note(reading.text, mention, note, self._today())
+        return self._answer([topic], context, result.confidence, [result], note=note)
 
-    def _other_benefit(self, text: str) -> bool:
-        """Another programme's benefit (住房补贴, 低保金 …) and nothing about training."""
-        return self._pack.cues.names_other_benefit(text) and not self._names_policy(text)
-
-    def _asks_about_certificate(self, result: NluResult) -> bool:
+    def _asks_about_certificate(self, result: NluResult, reading: Reading) -> bool:
         """A certificate named ("养老护理员证") outweighs a decline the classifier is unsure of
-        ("养老" → pension) or another programme's word ("厨师证怎么申请国家补助金")."""
+        ("养老" → pension) or another programme's word ("厨师证怎么申请国家补助金"); asked
+        for money ("美容师中级补多少"), it outweighs any topic."""
         if result.intent in self._pack.out_of_scope:
-            return not self._decline_is_sure(result)
-        return result.intent in CERTIFICATE_INTENTS or self._is_unsure(result)
+            return not self._decline_is_sure(result, reading)
+        return result.intent in CERTIFICATE_INTENTS or reading.asks_money or self._is_unsure(result)
 
-    def _asks_about_group(self, result: NluResult) -> bool:
+    def _asks_about_group(self, result: NluResult, reading: Reading) -> bool:
         """ "我是退役军人，能享受什么": a group named in a general question about the plan,
         not a question about another programme's benefit."""
-        if self._pack.cues.names_other_benefit(result.text):
+        if reading.other_benefit:
             return False
         if result.intent in GROUP_INTENTS:
             return result.confidence < self._settings.decline_confidence_with_cue or (
                 result.intent in self._pack.topics
             )
-        return self._is_unsure(result) and self._pack.cues.has_policy_cue(result.text)
+        return self._is_unsure(result) and reading.policy_cue
 
     def _closest_decline(self, result: NluResult, default: str = OTHER_PROGRAM) -> str:
         """The classifier's best decline kind, or the default."""
@@ -319,24 +315,22 @@ class Dialogue:
         kinds = [k for k in kinds if k != ABUSE_INTENT]
         return kinds[0] if kinds else default
 
-    def _unrelated(self, result: NluResult) -> bool:
+    def _unrelated(self, reading: Reading) -> bool:
         """An unsure guess at a message with nothing that ties it to the plan ("社保卡丢了怎么
         补办"): a decline with a pointer serves better than a list of unrelated topics. Short
         follow-ups and fragments ("嗯", "？？") get the menu instead."""
-        text = result.text
         return (
-            len(text) > self._settings.followup_max_chars
-            and not self._pack.cues.ties_to_plan(text)
-            and self._pack.certificates.find(text) is None
-            and self._pack.groups.find(text) is None
+            len(reading.text) > self._settings.followup_max_chars
+            and not reading.ties_to_plan
+            and reading.mention is None
+            and reading.group is None
         )
 
-    def _decline_is_sure(self, result: NluResult) -> bool:
+    def _decline_is_sure(self, result: NluResult, reading: Reading) -> bool:
         """A decline needs confidence, and more of it when the message names the policy."""
-        named = self._names_policy(result.text)
         needed = (
             self._settings.decline_confidence_with_cue
-            if named
+            if reading.names_policy
             else self._settings.confidence_threshold
         )
         return result.confidence >= needed

@@ -18,6 +18,8 @@ class Cues:
     other_benefits: tuple[str, ...]
     abuse: tuple[str, ...]
     certificate_admin: dict[str, tuple[str, ...]]  # asks, names, unless
+    amount_words: tuple[str, ...]
+    money_words: tuple[str, ...]
     audiences: tuple[tuple[str, tuple[str, ...]], ...]  # in order of precedence
     decline_labels: dict[str, str]
     stopwords: frozenset[str]
@@ -41,6 +43,12 @@ class Cues:
             and not any(w in text for w in words["unless"])
         )
 
+    def asks_amount(self, text: str) -> bool:
+        return any(word in text for word in self.amount_words)
+
+    def asks_money(self, text: str) -> bool:
+        return any(word in text for word in self.money_words)
+
     def is_abuse(self, text: str) -> bool:
         return any(word in text for word in self.abuse)
 
@@ -59,6 +67,8 @@ def load_cues(policy_dir: Path) -> Cues:
         topic_hints=tuple(raw["topic_hints"]),
         other_benefits=tuple(raw["other_benefits"]),
         abuse=tuple(raw["abuse"]),
+        amount_words=tuple(raw["amount_words"]),
+        money_words=tuple(raw["money_words"]),
         certificate_admin={k: tuple(v) for k, v in raw["certificate_admin"].items()},
         audiences=tuple((k, tuple(v)) for k, v in raw["audience_cues"].items()),
         decline_labels=dict(raw["decline_labels"]),

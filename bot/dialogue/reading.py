@@ -1,0 +1,50 @@
+"""What the dialogue reads in one message besides the classifier's intent: the certificate or
+group named, policy cues, another programme's benefit … Read once per turn, then consulted
+by every rule in bot/dialogue/core.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.dialogue.certificates import CertificateBook, Mention
+from bot.dialogue.cues import Cues
+from bot.dialogue.groups import Group, Groups
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str
+    mention: Mention | None  # the certificate or occupation named
+    group: Group | None  # the group the person says they belong to
+    policy_cue: bool
+    ties_to_plan: bool  # a policy cue or a weaker hint
+    other_benefit: bool  # another programme's benefit word (住房补贴, 低保金 …)
+    certificate_admin: bool  # a certificate's administration (复审, 报名 …)
+    abuse: bool
+    asks_amount: bool
+    asks_money: bool  # money asked outright, not a count or a duration
+
+    @property
+    def names_policy(self) -> bool:
+        """A policy cue, or a certificate or occupation named ("厨师证")."""
+        return self.policy_cue or self.mention is not None
+
+    @property
+    def about_other_benefit(self) -> bool:
+        """Another programme's benefit and nothing about training."""
+        return self.other_benefit and not self.names_policy
+
+
+def read_message(text: str, cues: Cues, certificates: CertificateBook, groups: Groups) -> Reading:
+    return Reading(
+        text=text,
+        mention=certificates.find(text),
+        group=groups.find(text),
+        policy_cue=cues.has_policy_cue(text),
+        ties_to_plan=cues.ties_to_plan(text),
+        other_benefit=cues.names_other_benefit(text),
+        certificate_admin=cues.asks_certificate_admin(text),
+        abuse=cues.is_abuse(text),
+        asks_amount=cues.asks_amount(text),
+        asks_money=cues.asks_money(text),
+    )
