@@ -110,6 +110,15 @@ def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture()
+def own_postgres_database(postgres: PostgresCluster | str) -> str:
+    """A fresh PostgreSQL database of the test's own on the session cluster, for tests that
+    start several processes on one database, crash them or race them."""
+    if isinstance(postgres, str):
+        pytest.fail("this test creates its own database on the session cluster")
+    return postgres.create_database(f"own_{os.getpid()}_{next(_databases)}")
+
+
+@pytest.fixture()
 def sessions(any_database_url: str) -> Iterator[sessionmaker]:
     """A migrated database, SQLite and PostgreSQL in turn."""
     engine = make_engine(any_database_url)

@@ -25,9 +25,8 @@ import pytest
 from nlu.service import free_port
 from tests.conftest import ROOT, NluEndpoint
 from tests.e2e.conftest import TOKEN
-from tests.support.botapi import BotApiStandIn
+from tests.support.botapi import BotApiStandIn, text_update
 from tests.support.image import image_env, stage_image_tree
-from tests.support.postgres import PostgresCluster
 
 pytestmark = pytest.mark.skipif(
     shutil.which("caddy") is None, reason="caddy not installed (scripts/ensure-proxy)"
@@ -64,7 +63,11 @@ class Stack:
         env = {**self.base_env, "METRICS_PORT": str(self.metrics[name])}
         return subprocess.run(
             [sys.executable, "-m", "bot.healthcheck"],
-            cwd=self.app, env=env, capture_output=True, text=True, timeout=30,
+            cwd=self.app,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
 
     def wait_healthy(self, name: str, timeout: float = 120) -> str:
@@ -84,19 +87,6 @@ class Stack:
                 process.wait()
 
 
-def _update(update_id: int, chat: int, text: str) -> dict:
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": int(time.time()),
-            "text": text,
-            "chat": {"id": chat, "type": "private"},
-            "from": {"id": chat, "is_bot": False, "first_name": "小李"},
-        },
-    }
-
-
 def _messages_counted(port: int) -> float:
     body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     return sum(
@@ -110,12 +100,10 @@ def _messages_counted(port: int) -> float:
 def stack(
     botapi: BotApiStandIn,
     nlu_endpoint: NluEndpoint,
-    postgres: PostgresCluster | str,
+    own_postgres_database: str,
     tmp_path: Path,
 ) -> Iterator[tuple[Stack, str]]:
-    if isinstance(postgres, str):
-        pytest.fail("this test starts its own database on the session cluster")
-    database = postgres.create_database("deploy")
+    database = own_postgres_database
     app = stage_image_tree(tmp_path / "app")
     base_env = {
         **image_env(),  # 0.0.0.0 listen addresses, ports 8443 and 9108
@@ -188,13 +176,13 @@ def test_proxy_spreads_updates_over_two_workers_and_survives_one(
     with httpx.Client(base_url=public, timeout=30) as client:
         # Only the webhook path goes through; the workers' metrics stay inside.
         assert client.get("/metrics").status_code == 404
-        assert client.post("/telegram", json=_update(1, 801, QUESTION)).status_code == 403
+        assert client.post("/telegram", json=text_update(1, 801, QUESTION)).status_code == 403
         too_big = client.post("/telegram", headers=headers, content=b"x" * 2_000_000)
         assert too_big.status_code == 413  # by the proxy, no worker taken out of rotation
 
         chats = list(range(810, 818))
         for i, chat in enumerate(chats):
-            update = _update(10 + i, chat, QUESTION)
+            update = text_update(10 + i, chat, QUESTION)
             assert client.post("/telegram", headers=headers, json=update).status_code == 200
         for chat in chats:
             botapi.wait_for_messages(chat, 1, timeout=60)
@@ -206,7 +194,7 @@ def test_proxy_spreads_updates_over_two_workers_and_survives_one(
         running.processes["bot-1"].wait()
         later = list(range(820, 824))
         for i, chat in enumerate(later):
-            update = _update(30 + i, chat, QUESTION)
+            update = text_update(30 + i, chat, QUESTION)
             assert client.post("/telegram", headers=headers, json=update).status_code == 200
         for chat in later:
             botapi.wait_for_messages(chat, 1, timeout=60)

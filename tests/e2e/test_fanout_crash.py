@@ -24,7 +24,6 @@ from scheduler.runtime import SchedulerRuntime
 from tests.conftest import NluEndpoint, spawn_bot
 from tests.e2e.conftest import telegram_env, write_test_config
 from tests.support.botapi import BotApiStandIn
-from tests.support.postgres import PostgresCluster
 from tests.support.subscribers import add_subscribers
 
 SUBSCRIBERS = 100_000
@@ -33,10 +32,8 @@ NO_NLU = NluEndpoint("http://127.0.0.1:9", None)
 
 
 @pytest.fixture()
-def database(postgres: PostgresCluster | str) -> Iterator[str]:
-    if isinstance(postgres, str):
-        pytest.fail("this test starts its own database on the session cluster")
-    url = postgres.create_database("fanout_crash")
+def database(own_postgres_database: str) -> Iterator[str]:
+    url = own_postgres_database
     engine = make_engine(url)
     migrate(engine)
     add_subscribers(engine, SUBSCRIBERS)

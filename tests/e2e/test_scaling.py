@@ -8,14 +8,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from bot.store.db import make_engine, migrate, session_factory
 from scheduler.outbox import Outbox, Outgoing
 from tests.conftest import NluEndpoint, spawn_bot
 from tests.e2e.conftest import telegram_env, write_test_config
 from tests.support.botapi import BotApiStandIn
-from tests.support.postgres import PostgresCluster
 
 
 def _wait_for(path: Path, needle: str, timeout: float = 60) -> None:
@@ -45,12 +42,10 @@ def _send_and_count(outbox: Outbox, api: BotApiStandIn, key: str, text: str) -> 
 def test_one_active_scheduler_and_standby_takeover(
     botapi: BotApiStandIn,
     nlu_endpoint: NluEndpoint,
-    postgres: PostgresCluster | str,
+    own_postgres_database: str,
     tmp_path: Path,
 ):
-    if isinstance(postgres, str):
-        pytest.fail("this test starts its own database on the session cluster")
-    url = postgres.create_database("scaling")
+    url = own_postgres_database
     engine = make_engine(url)
     migrate(engine)
     outbox = Outbox(session_factory(engine))
@@ -85,14 +80,12 @@ def test_one_active_scheduler_and_standby_takeover(
 def test_webhook_worker_without_scheduler_and_a_scheduler_process(
     botapi: BotApiStandIn,
     nlu_endpoint: NluEndpoint,
-    postgres: PostgresCluster | str,
+    own_postgres_database: str,
     tmp_path: Path,
 ):
     """The split deployment: a worker handles updates (scheduler.embedded off), a separate
     `python -m bot scheduler` sends the broadcast it queued."""
-    if isinstance(postgres, str):
-        pytest.fail("this test starts its own database on the session cluster")
-    url = postgres.create_database("split")
+    url = own_postgres_database
     config = write_test_config(tmp_path)
     env = telegram_env(nlu_endpoint, url, botapi, config)
     worker_log, scheduler_log = tmp_path / "worker.log", tmp_path / "scheduler.log"

@@ -30,7 +30,6 @@ from tests.conftest import NluEndpoint, run_bot, spawn_bot
 from tests.e2e.conftest import BotProcess, telegram_env, write_test_config
 from tests.support.botapi import BotApiStandIn, Sent
 from tests.support.check_answers import WORKER_FACTS, WORKER_PRESSES, verdict_lines
-from tests.support.postgres import PostgresCluster
 
 SECRET = "shared-Conversation_s3cret"
 REMIND = "下周五上午提醒我去申领补贴"
@@ -156,12 +155,10 @@ def _finish_check(person: Person, question: Sent, presses: list[str]) -> Sent:
 def test_two_workers_take_turns_on_every_conversation(
     botapi: BotApiStandIn,
     nlu_endpoint: NluEndpoint,
-    postgres: PostgresCluster | str,
+    own_postgres_database: str,
     tmp_path: Path,
 ):
-    if isinstance(postgres, str):
-        pytest.fail("this test starts its own database on the session cluster")
-    url = postgres.create_database("shared_conversation")
+    url = own_postgres_database
     config = write_test_config(tmp_path)
     workers: list[Worker] = []
     try:

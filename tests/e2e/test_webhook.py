@@ -15,22 +15,9 @@ import httpx
 from nlu.service import free_port
 from tests.conftest import NluEndpoint, spawn_bot
 from tests.e2e.conftest import TOKEN, telegram_env
-from tests.support.botapi import BotApiStandIn
+from tests.support.botapi import BotApiStandIn, text_update
 
 SECRET = "s3cret-Webhook_token"
-
-
-def _update(update_id: int, chat: int, text: str) -> dict:
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": int(time.time()),
-            "text": text,
-            "chat": {"id": chat, "type": "private"},
-            "from": {"id": chat, "is_bot": False, "first_name": "小王"},
-        },
-    }
 
 
 def _start(botapi: BotApiStandIn, nlu_endpoint: NluEndpoint, database_url: str, log_path: Path):
@@ -82,7 +69,7 @@ def test_webhook_checks_the_secret_token(
     try:
         url = f"http://127.0.0.1:{port}/telegram"
         registered = botapi.calls("setWebhook")
-        body = json.dumps(_update(1, 6001, "学徒制一年补多少钱"))
+        body = json.dumps(text_update(1, 6001, "学徒制一年补多少钱"))
         headers = {"Content-Type": "application/json"}
         assert httpx.post(url, content=body, headers=headers).status_code == 403
         wrong = {**headers, "X-Telegram-Bot-Api-Secret-Token": "guess-Xy7"}
@@ -125,7 +112,7 @@ def test_webhook_refuses_oversized_bodies_before_reading_them(
                 pass
             assert connection.recv(200).startswith(b"HTTP/1.1 400")
         assert _rss_kb(process.pid) - before < 20_000  # not buffered: under 20 MB more
-        body = json.dumps(_update(7, 6101, "学徒制一年补多少钱"))
+        body = json.dumps(text_update(7, 6101, "学徒制一年补多少钱"))
         headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
         response = httpx.post(f"http://127.0.0.1:{port}/telegram", content=body, headers=headers)
         assert response.status_code == 200

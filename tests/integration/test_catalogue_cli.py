@@ -138,12 +138,16 @@ def test_the_self_check_computes_amounts_from_the_catalogue(database_url: str):
     )
     assert special["social_training"]["amount_yuan"] == 800
     # Before the first version, and after the plan: no figure is made up.
-    early = _check(WORKER | {"as_of": "2020-03-01", "occupation": "焊工", "level": "level_3"},
-                   database_url)
+    early = _check(
+        WORKER | {"as_of": "2020-03-01", "occupation": "焊工", "level": "level_3"}, database_url
+    )
     assert early["social_training"]["amount_yuan"] is None
     assert early["social_training"]["catalogue"] is None
-    late = _check(WORKER | {"as_of": "2022-03-01", "today": "2026-11-26", "occupation": "焊工",
-                            "level": "level_3"}, database_url)
+    late = _check(
+        WORKER
+        | {"as_of": "2022-03-01", "today": "2026-11-26", "occupation": "焊工", "level": "level_3"},
+        database_url,
+    )
     assert late["trade_friction_uplift"]["amount_yuan"] is None
 
 

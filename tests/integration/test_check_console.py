@@ -30,9 +30,7 @@ def test_console_check_matches_check_json(
     assert expected["verdicts"]
     first = expected["verdicts"][0]
     detail = f"详细说明：{first['label']}"  # a button's label presses it in the console
-    chat = run_bot(
-        ["chat"], env, stdin="\n".join(["/check", *presses, detail, "退出"]) + "\n"
-    )
+    chat = run_bot(["chat"], env, stdin="\n".join(["/check", *presses, detail, "退出"]) + "\n")
     assert chat.returncode == 0, chat.stderr
     result, _, shown = chat.stdout.split("自查结果")[-1].partition(f"] {detail}")
     # The detail button gives the console the clause-by-clause reasons too.

@@ -22,7 +22,14 @@ def test_ask_json_answers_and_declines(nlu_endpoint: NluEndpoint, database_url: 
     ]
     for line in lines:
         assert set(line) == {
-            "q", "intent", "confidence", "answered", "kind", "sections", "candidates", "text",
+            "q",
+            "intent",
+            "confidence",
+            "answered",
+            "kind",
+            "sections",
+            "candidates",
+            "text",
             "details",
         }
     apprentice, residency, weather = lines

@@ -195,4 +195,3 @@ async def test_two_workers_take_one_chat_in_turn(any_database_url: str, sessions
         assert seen == ["apprentice_employee"]
     finally:
         engine.dispose()
-

@@ -15,7 +15,6 @@ from bot.render import Renderer
 from bot.store.db import make_engine, migrate, session_factory
 from bot.store.models import Broadcast, Delivery
 from scheduler.runtime import SchedulerRuntime
-from tests.support.postgres import PostgresCluster
 from tests.support.subscribers import add_subscribers
 
 SUBSCRIBERS = 100_000
@@ -23,11 +22,9 @@ SUBSCRIBERS = 100_000
 
 @pytest.fixture()
 def runtime(
-    settings: Settings, renderer: Renderer, pack: PolicyPack, postgres: PostgresCluster | str
+    settings: Settings, renderer: Renderer, pack: PolicyPack, own_postgres_database: str
 ) -> Iterator[SchedulerRuntime]:
-    if isinstance(postgres, str):
-        pytest.fail("this test starts its own database on the session cluster")
-    engine = make_engine(postgres.create_database("fanout"))
+    engine = make_engine(own_postgres_database)
     migrate(engine)
     bot = Bot("123456789:TEST-abcdefghijklmnopqrstuvwxyz0123")  # never called here
     yield SchedulerRuntime(settings, session_factory(engine), renderer, bot, pack)

@@ -3,23 +3,18 @@ start): each migrates, none fails, and the schema ends at head once."""
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from sqlalchemy import text
 
 from bot.store.db import make_engine, migrate, schema_head
-from tests.support.postgres import PostgresCluster
 
 WORKERS = 4
 
 
-def test_workers_migrating_a_fresh_database_at_once_all_start(postgres: PostgresCluster | str):
-    if isinstance(postgres, str):
-        pytest.skip("needs a cluster of its own for a fresh database")
-    url = postgres.create_database(f"migrate_race_{os.getpid()}")
+def test_workers_migrating_a_fresh_database_at_once_all_start(own_postgres_database: str):
+    url = own_postgres_database
     engines = [make_engine(url) for _ in range(WORKERS)]
     start = threading.Barrier(WORKERS)
 

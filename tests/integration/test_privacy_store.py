@@ -168,7 +168,11 @@ def test_broadcast_drafts_expire_and_are_purged(sessions: sessionmaker):
     outbox = Outbox(sessions)
     subscriptions = Subscriptions(sessions, {"publicity": "政策宣传"}, ("00:00", "00:00"))
     broadcasts = Broadcasts(
-        sessions, outbox, subscriptions, _Renderer(), timedelta(hours=24)  # type: ignore[arg-type]
+        sessions,
+        outbox,
+        subscriptions,
+        _Renderer(),
+        timedelta(hours=24),  # type: ignore[arg-type]
     )
     old = broadcasts.draft("昨天的草稿", ADMIN).id
     forgotten = broadcasts.draft("没人确认的草稿", ADMIN).id

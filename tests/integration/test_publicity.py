@@ -156,8 +156,14 @@ def test_a_broadcast_with_no_delivery_rows_is_never_reported_as_done(runtime):
     # A broadcast left queued with no rows (an interrupted older version) says so too.
     with runtime.sessions.begin() as session:
         session.add(
-            Broadcast(text="旧的", topic="publicity", created_by=9001, created_at=now_utc(),
-                      status="queued", reported=False)
+            Broadcast(
+                text="旧的",
+                topic="publicity",
+                created_by=9001,
+                created_at=now_utc(),
+                status="queued",
+                reported=False,
+            )
         )
     [report] = runtime.broadcasts.finished_reports()
     assert (report.outcome, report.counts) == ("failed", {})

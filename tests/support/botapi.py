@@ -521,3 +521,17 @@ def _markup(params: dict[str, Any]) -> str:
         return ""
     value = json.loads(markup) if isinstance(markup, str) else markup
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def text_update(update_id: int, chat: int, text: str, first_name: str = "小王") -> dict[str, Any]:
+    """A private text message as Telegram posts it to a webhook."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "text": text,
+            "chat": {"id": chat, "type": "private"},
+            "from": {"id": chat, "is_bot": False, "first_name": first_name},
+        },
+    }

@@ -81,8 +81,10 @@ def stage_image_tree(target: Path, root: Path = ROOT) -> Path:
                 if ignored(relative, patterns):
                     continue
                 if path.is_file():
-                    into = target / destination / file.name if destination.endswith("/") else (
-                        target / destination
+                    into = (
+                        target / destination / file.name
+                        if destination.endswith("/")
+                        else (target / destination)
                     )
                 else:
                     into = target / destination / file.relative_to(path)

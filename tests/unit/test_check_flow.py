@@ -290,7 +290,11 @@ async def test_chinese_numerals_answer_a_number_question(dialogue: Dialogue, typ
 async def test_typed_months_in_chinese(dialogue: Dialogue, checker: Checker):
     parse = SelfCheck(checker, ()).parse_number
     assert [parse(t) for t in ["两个月", "十二个月", "3个月", "6", "两三个月"]] == [
-        2, 12, 3, 6, None
+        2,
+        12,
+        3,
+        6,
+        None,
     ]
     typed_context, pressed_context = Context(), Context()
     labels = [*WORKER_PRESSES[:-1], "城市低保家庭学员"]

@@ -103,9 +103,17 @@ def test_listen_addresses_come_from_the_environment_and_default_to_localhost():
 
 @pytest.mark.parametrize(
     "path",
-    [".venv/bin/python", ".venv-nlu/lib/x.py", ".tools/bin/uv", "var/assistant.db", ".git/HEAD",
-     "nlu/models/model.tar.gz", "nlu/.rasa/cache/x", "bot/__pycache__/cli.cpython-311.pyc",
-     "tests/conftest.py"],
+    [
+        ".venv/bin/python",
+        ".venv-nlu/lib/x.py",
+        ".tools/bin/uv",
+        "var/assistant.db",
+        ".git/HEAD",
+        "nlu/models/model.tar.gz",
+        "nlu/.rasa/cache/x",
+        "bot/__pycache__/cli.cpython-311.pyc",
+        "tests/conftest.py",
+    ],
 )
 def test_the_build_context_leaves_out_environments_user_data_and_caches(path: str):
     assert ignored(path, ignore_patterns())
@@ -130,7 +138,11 @@ def test_the_image_tree_holds_only_what_the_bot_needs_and_the_bot_runs_from_it(t
     )
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"}
     done = subprocess.run(
-        [sys.executable, "-c", script], cwd=app, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", script],
+        cwd=app,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]

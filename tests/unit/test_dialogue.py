@@ -291,9 +291,7 @@ async def test_every_reply_that_is_not_an_answer_has_buttons(dialogue: Dialogue,
         assert any(b.data == TOPIC_PREFIX + "subsidy_amount" for row in reply.buttons for b in row)
 
 
-async def test_department_topics_are_offered_only_to_departments(
-    dialogue: Dialogue, fake: FakeNlu
-):
+async def test_department_topics_are_offered_only_to_departments(dialogue: Dialogue, fake: FakeNlu):
     for q in ("那个表", "我们局那个表"):
         fake.answers[q] = result(
             q, ("monthly_report", 0.4), ("service_claim", 0.3), ("subsidy_amount", 0.2)

@@ -62,8 +62,13 @@ def test_webhook_rejections_are_logged_once_a_minute_without_the_secret():
     assert all("guess-Secret-123" not in r.getMessage() for r in kept)
     assert "4 rejected" in kept[1].getMessage()  # 1, 2, 59 and 61 itself
     oversized = logging.LogRecord(
-        "tornado.general", logging.INFO, "f", 1, "Malformed HTTP message from %s: %s",
-        ("127.0.0.1", "Content-Length too long"), None,
+        "tornado.general",
+        logging.INFO,
+        "f",
+        1,
+        "Malformed HTTP message from %s: %s",
+        ("127.0.0.1", "Content-Length too long"),
+        None,
     )
     now[0] = 200
     assert rejections.filter(oversized) and "body over the size limit" in oversized.getMessage()

@@ -29,9 +29,7 @@ def test_phone_lines_wrap_at_18_chinese_characters():
 
 
 @pytest.mark.parametrize("today", [PLAN_DAY, TODAY], ids=["during-plan", "after-plan"])
-def test_every_topic_answer_body_fits_a_phone_screen(
-    pack: PolicyPack, renderer: Renderer, today
-):
+def test_every_topic_answer_body_fits_a_phone_screen(pack: PolicyPack, renderer: Renderer, today):
     too_long = {}
     for topic in pack.topics:
         lines = phone_lines(renderer.render(f"answers/{topic}.j2", today))
@@ -109,7 +107,14 @@ def test_ask_json_keeps_its_fields_and_adds_the_details(dialogue: Dialogue):
     reply = dialogue.handle_button(TOPIC_PREFIX + "special_account", Context())
     line = json.loads(reply_json("专账资金怎么用", reply))
     assert list(line) == [
-        "q", "intent", "confidence", "answered", "kind", "sections", "candidates", "text",
+        "q",
+        "intent",
+        "confidence",
+        "answered",
+        "kind",
+        "sections",
+        "candidates",
+        "text",
         "details",
     ]
     assert "<b>" not in line["details"] and "尚未拨付的职业技能培训项目" in line["details"]

@@ -33,7 +33,11 @@ EXTRA = {
     "messages/group.j2": lambda pack: {"group": pack.groups.groups[0]},
     "messages/other_city.j2": lambda pack: {"cities": ["杭州", "<苏州>"]},
     "messages/check_question.j2": lambda pack: {
-        "question": _QUESTIONS[0], "number": 1, "intro": True, "year": 2020, "current_year": 2026
+        "question": _QUESTIONS[0],
+        "number": 1,
+        "intro": True,
+        "year": 2020,
+        "current_year": 2026,
     },
     "messages/check_previous.j2": lambda pack: {"label": "<1次>"},
     "messages/check_why.j2": lambda pack: {"question": _QUESTIONS[-1]},
