@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.privacy import mask
 from bot.store.models import Reminder
@@ -43,6 +43,10 @@ def kind_of(text: str) -> str:
     return "claim" if any(word in text for word in CLAIM_WORDS) else "personal"
 
 
+class TooManyReminders(Exception):
+    """The chat already has as many scheduled reminders as config.yml allows."""
+
+
 def _info(row: Reminder) -> ReminderInfo:
     return ReminderInfo(row.id, row.chat_id, row.text, row.kind, row.due_at, row.status)
 
@@ -51,8 +55,14 @@ class Reminders:
     def __init__(self, sessions: sessionmaker) -> None:
         self._sessions = sessions
 
-    def create(self, chat_id: int, text: str, due_at: datetime) -> ReminderInfo:
+    def create(
+        self, chat_id: int, text: str, due_at: datetime, cap: int | None = None
+    ) -> ReminderInfo:
+        """Save a reminder; with a cap, refuse (TooManyReminders) once the chat has that many
+        scheduled. A chat's updates are handled one at a time, so count and insert do not race."""
         with self._sessions.begin() as session:
+            if cap is not None and self._count(session, chat_id) >= cap:
+                raise TooManyReminders
             row = Reminder(
                 chat_id=chat_id,
                 text=mask(text)[:200],
@@ -76,6 +86,32 @@ class Reminders:
             statement = statement.where(Reminder.chat_id == chat_id)
         with self._sessions() as session:
             return [_info(row) for row in session.scalars(statement)]
+
+    def count_scheduled(self, chat_id: int) -> int:
+        with self._sessions() as session:
+            return self._count(session, chat_id)
+
+    @staticmethod
+    def _count(session: Session, chat_id: int) -> int:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Reminder)
+                .where(Reminder.chat_id == chat_id, Reminder.status == SCHEDULED)
+            )
+            or 0
+        )
+
+    def due_between(self, start: datetime, end: datetime) -> list[tuple[int, datetime]]:
+        """(id, due_at) of the scheduled reminders due in [start, end): one range scan of the
+        (status, due_at) index, whatever the table's size."""
+        statement = (
+            select(Reminder.id, Reminder.due_at)
+            .where(Reminder.status == SCHEDULED, Reminder.due_at >= start, Reminder.due_at < end)
+            .order_by(Reminder.due_at)
+        )
+        with self._sessions() as session:
+            return [(row.id, row.due_at) for row in session.execute(statement)]
 
     def set_status(self, reminder_id: int, status: str, chat_id: int | None = None) -> bool:
         """Move a scheduled reminder on; with chat_id, only the owner may."""

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -151,10 +152,12 @@ class Delivery(Base):
 
 
 class Reminder(Base):
-    """A personal reminder: this table is the source of truth; APScheduler's job store only
-    indexes it and is rebuilt from it at start-up."""
+    """A personal reminder: this table is the source of truth; the active scheduler holds
+    in memory only the ones due within the next hours (scheduler/reminder_index.py), found
+    by the (status, due_at) index."""
 
     __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_status_due_at", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
@@ -162,7 +165,7 @@ class Reminder(Base):
     kind: Mapped[str] = mapped_column(String(16))  # claim | personal
     due_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    status: Mapped[str] = mapped_column(String(16), index=True)  # scheduled | sent | cancelled
+    status: Mapped[str] = mapped_column(String(16))  # scheduled | sent | cancelled
 
 
 class CatalogueStatus(StrEnum):

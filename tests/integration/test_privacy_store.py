@@ -82,7 +82,7 @@ def _everything_about(sessions: sessionmaker, chat: int, user: int) -> list[str]
     with sessions() as session:
         tables = inspect(session.get_bind()).get_table_names()
         for table in tables:
-            if table in {"alembic_version", "apscheduler_jobs"}:
+            if table == "alembic_version":
                 continue
             for row in session.execute(text(f"SELECT * FROM {table}")).mappings():
                 for column, value in row.items():
