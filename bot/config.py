@@ -81,6 +81,10 @@ class SchedulerSettings:
     tip_keep_after_plan: bool = False
     standby_poll_seconds: float = 2.0
     embedded: bool = True
+    # Personal reminders: at most this many scheduled per chat; the active scheduler holds
+    # in memory only those due within the next horizon_hours.
+    reminders_per_chat: int = 20
+    reminder_horizon_hours: float = 6.0
     # The operator's extension or replacement of the departments' duties (None: the plan's).
     duties_from: date | None = None
     duties_until: date | None = None
@@ -227,6 +231,10 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             tip_channel_id=(scheduler.get("weekly_tip") or {}).get("channel_id"),
             tip_keep_after_plan=bool((scheduler.get("weekly_tip") or {}).get("keep_after_plan")),
             standby_poll_seconds=float(scheduler.get("standby_poll_seconds", 2)),
+            reminders_per_chat=int((scheduler.get("reminders") or {}).get("per_chat", 20)),
+            reminder_horizon_hours=float(
+                (scheduler.get("reminders") or {}).get("horizon_hours", 6)
+            ),
             embedded=env.get("SCHEDULER_EMBEDDED", "1" if scheduler.get("embedded", True) else "0")
             not in {"0", "false", "no"},
             **_duties(scheduler.get("duties") or {}),

@@ -1,5 +1,10 @@
 """Wire the scheduler into the running bot: APScheduler (AsyncIOScheduler in the bot's
-event loop, jobs in a SQLAlchemyJobStore on the same database) and the outbox sender task."""
+event loop, every job in memory) and the outbox sender task.
+
+The fixed jobs (duties, weekly tip, purge) are rebuilt from configuration at each
+activation and their times missed while no scheduler was active are caught up then; the
+personal reminders are indexed from their table for the next hours only
+(scheduler/reminder_index.py). Nothing of APScheduler's is stored in the database."""
 
 from __future__ import annotations
 
@@ -10,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import sessionmaker
 from telegram import Bot
 
@@ -22,11 +27,14 @@ from bot.render import Renderer
 from bot.store.retention import Purged, purge
 from scheduler.agenda import DutyRules
 from scheduler.broadcasts import Broadcasts
+from scheduler.catch_up import last_fire_time
 from scheduler.departments import Departments
 from scheduler.duties import Duties
 from scheduler.leader import Leadership
 from scheduler.outbox import Outbox, Outgoing, now_utc
 from scheduler.ratelimit import SendLimiter
+from scheduler.reminder_index import JOBSTORE as REMINDER_JOBSTORE
+from scheduler.reminder_index import ReminderIndex
 from scheduler.reminders import ReminderInfo, Reminders
 from scheduler.sender import Pacing, Sender
 from scheduler.subscriptions import Subscriptions
@@ -35,10 +43,12 @@ from scheduler.telegram_transport import TelegramTransport
 log = logging.getLogger(__name__)
 
 DUTIES_JOB = "department-duties"
-REMINDER_JOB_PREFIX = "reminder:"
-REMINDER_GRACE_SECONDS = 30 * 24 * 3600
+REMINDER_GRACE = timedelta(days=30)
 LATE_AFTER_SECONDS = 600
 REMINDER_SYNC_SECONDS = 30
+# A weekly tip missed while no scheduler was active is sent at the next activation within
+# this time; later, the next week's tip is near.
+TIP_CATCH_UP = timedelta(days=3)
 DRAIN_BATCH = 100  # messages sent between two looks at the lock, fan-outs and reports
 TIP_JOB = "weekly-tip"
 PURGE_JOB = "retention-purge"
@@ -62,10 +72,13 @@ class SchedulerRuntime:
     duties: Duties = field(init=False)
     sender: Sender = field(init=False)
     reminders: Reminders = field(init=False)
+    # Seconds between two looks for reminders created or cancelled by other processes.
+    reminder_sync_seconds: float = REMINDER_SYNC_SECONDS
     _scheduler: AsyncIOScheduler | None = None
+    _index: ReminderIndex | None = None
+    _caught_up: bool = False
     _task: asyncio.Task[None] | None = None
     _leadership: Leadership | None = None
-    _database_url: str = ""
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -106,12 +119,12 @@ class SchedulerRuntime:
     async def start(self, database_url: str) -> None:
         """Run as the active scheduler, or as a standby until the active one goes away."""
         self._leadership = Leadership(database_url)
-        self._database_url = database_url
         self._task = asyncio.create_task(self._lead(), name="scheduler")
 
     @property
     def active(self) -> bool:
-        return self._scheduler is not None
+        """This process is the active scheduler and has caught up what fell due before."""
+        return self._scheduler is not None and self._caught_up
 
     @property
     def running(self) -> bool:
@@ -142,98 +155,105 @@ class SchedulerRuntime:
             await asyncio.sleep(poll)
 
     async def _become_active(self) -> None:
-        from scheduler import jobs
-
         # Rows left `sending` by the previous active process are uncertain now.
         uncertain = await asyncio.to_thread(self.outbox.recover)
         if uncertain:
             log.warning("%d deliveries were in flight at the last stop; not resent", uncertain)
-        jobs.bind(self)
         config = self.settings.scheduler
-        hour, minute = config.send_at.split(":")
-        tip_hour, tip_minute = config.tip_time.split(":")
+        zone = ZoneInfo(config.timezone)
         scheduler = AsyncIOScheduler(
-            timezone=ZoneInfo(config.timezone),
-            jobstores={"default": SQLAlchemyJobStore(url=self._database_url)},
+            timezone=zone,
+            jobstores={"default": MemoryJobStore(), REMINDER_JOBSTORE: MemoryJobStore()},
         )
+        hour, minute = config.send_at.split(":")
         scheduler.add_job(
-            "scheduler.jobs:run_duties",
-            "cron",
-            hour=int(hour),
-            minute=int(minute),
+            self.run_duties,
+            CronTrigger(hour=int(hour), minute=int(minute), timezone=zone),
             id=DUTIES_JOB,
-            replace_existing=True,
             coalesce=True,
-            misfire_grace_time=6 * 3600,  # a bot down at 09:00 still sends that day
+            misfire_grace_time=6 * 3600,  # a loop busy at 09:00 still sends that day
         )
         scheduler.add_job(
-            "scheduler.jobs:weekly_tip",
-            "cron",
-            day_of_week=config.tip_day,
-            hour=int(tip_hour),
-            minute=int(tip_minute),
+            self.send_weekly_tip,
+            self.tip_trigger(),
             id=TIP_JOB,
-            replace_existing=True,
             coalesce=True,
             misfire_grace_time=12 * 3600,
         )
         purge_hour, purge_minute = self.settings.retention.purge_at.split(":")
         scheduler.add_job(
-            "scheduler.jobs:purge_expired",
-            "cron",
-            hour=int(purge_hour),
-            minute=int(purge_minute),
+            self.purge_expired,
+            CronTrigger(hour=int(purge_hour), minute=int(purge_minute), timezone=zone),
             id=PURGE_JOB,
-            replace_existing=True,
             coalesce=True,
             misfire_grace_time=24 * 3600,
         )
+        self._index = ReminderIndex(
+            scheduler,
+            self.reminders,
+            self.send_reminder,
+            timedelta(hours=config.reminder_horizon_hours),
+            REMINDER_GRACE,
+        )
+        wanted = await asyncio.to_thread(self._index.due_soon, now_utc())
+        synced = self._index.apply(wanted)
         scheduler.start()
         self._scheduler = scheduler
-        await asyncio.to_thread(self.rebuild_reminder_jobs)
-        await self.purge_expired()  # a day missed while down is caught up
-        await self.run_duties()  # catch up after a restart; message keys prevent repeats
+        log.info("%d reminder(s) due soon indexed", synced.added)
+        # Catch up what fell due while no scheduler was active; message keys prevent repeats.
+        await self.purge_expired()
+        await self.run_duties()
+        await self.catch_up_weekly_tip()
+        self._caught_up = True
         log.info("scheduler active")
+
+    def tip_trigger(self) -> CronTrigger:
+        config = self.settings.scheduler
+        tip_hour, tip_minute = config.tip_time.split(":")
+        return CronTrigger(
+            day_of_week=config.tip_day,
+            hour=int(tip_hour),
+            minute=int(tip_minute),
+            timezone=ZoneInfo(config.timezone),
+        )
 
     async def _step_down(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+            self._index = None
+            self._caught_up = False
             log.warning("scheduler stepped down")
 
     # ---- personal reminders ----
 
-    def rebuild_reminder_jobs(self) -> None:
-        """The reminders table is the truth: make the job store index exactly its rows."""
-        if self._scheduler is None:
+    async def sync_reminders(self, now: datetime | None = None) -> None:
+        """Pick up reminders created or cancelled by other processes (the window only)."""
+        if self._index is None:
             return
-        wanted = {f"{REMINDER_JOB_PREFIX}{r.id}": r for r in self.reminders.scheduled()}
-        for job in self._scheduler.get_jobs():
-            if job.id.startswith(REMINDER_JOB_PREFIX) and job.id not in wanted:
-                job.remove()
-        for reminder in wanted.values():
-            self.schedule_reminder(reminder)
+        index = self._index
+        wanted = await asyncio.to_thread(index.due_soon, now or now_utc())
+        if self._index is index:  # not stepped down meanwhile
+            synced = index.apply(wanted)
+            if synced.added or synced.removed:
+                log.info("reminders: %s", synced)
 
     def schedule_reminder(self, reminder: ReminderInfo) -> None:
-        """Index a new reminder now if this process is active; otherwise the active one picks
-        it up at its next sync."""
-        if self._scheduler is None:
-            return
-        self._scheduler.add_job(
-            "scheduler.jobs:send_reminder",
-            "date",
-            run_date=reminder.due_at,
-            args=[reminder.id],
-            id=f"{REMINDER_JOB_PREFIX}{reminder.id}",
-            replace_existing=True,
-            coalesce=True,
-            misfire_grace_time=REMINDER_GRACE_SECONDS,  # due while down: sent late, with a note
-        )
+        """Index a new reminder now if this process is active and it is due soon; otherwise
+        the active scheduler's syncs reach it."""
+        if self._index is not None:
+            self._index.add(reminder.id, reminder.due_at, now_utc())
 
     def unschedule_reminder(self, reminder_id: int) -> None:
-        if self._scheduler is not None:
-            with contextlib.suppress(JobLookupError):
-                self._scheduler.remove_job(f"{REMINDER_JOB_PREFIX}{reminder_id}")
+        if self._index is not None:
+            self._index.remove(reminder_id)
+
+    @property
+    def indexed_reminders(self) -> int:
+        """How many reminders the active scheduler holds in memory (0 when standby)."""
+        if self._scheduler is None:
+            return 0
+        return len(self._scheduler.get_jobs(REMINDER_JOBSTORE))
 
     async def send_reminder(self, reminder_id: int, now: datetime | None = None) -> bool:
         reminder = await asyncio.to_thread(self.reminders.get, reminder_id)
@@ -258,17 +278,37 @@ class SchedulerRuntime:
 
     # ---- publicity ----
 
-    async def send_weekly_tip(self, now: datetime | None = None) -> int:
-        """This week's tip, drawn in turn from the policy pack's topics. The tips publicise
-        the plan: they stop when it ends, unless the operator keeps them (each then says
-        plainly that the plan has ended)."""
+    async def catch_up_weekly_tip(self, now: datetime | None = None) -> int:
+        """The last tip time, if it passed within TIP_CATCH_UP while no scheduler was active
+        and that week's tip went to nobody: send it now."""
         now = now or now_utc()
-        local = now.astimezone(ZoneInfo(self.settings.scheduler.timezone))
+        missed = last_fire_time(self.tip_trigger(), now - TIP_CATCH_UP, now)
+        if missed is None:
+            return 0
+        if await asyncio.to_thread(self.outbox.counts, self.tip_key(missed)):
+            return 0  # sent at its time (or at an earlier activation)
+        added = await self.send_weekly_tip(now, week_of=missed)
+        log.info("weekly tip of %s caught up: %d message(s)", missed.isoformat(), added)
+        return added
+
+    def tip_key(self, week_of: datetime) -> str:
+        local = week_of.astimezone(ZoneInfo(self.settings.scheduler.timezone))
+        year, week, _ = local.isocalendar()
+        return f"tip:{year}-W{week:02d}"
+
+    async def send_weekly_tip(
+        self, now: datetime | None = None, week_of: datetime | None = None
+    ) -> int:
+        """This week's tip (or the week of `week_of`'s, sent now), drawn in turn from the
+        policy pack's topics. The tips publicise the plan: they stop when it ends, unless
+        the operator keeps them (each then says plainly that the plan has ended)."""
+        now = now or now_utc()
+        week_of = week_of or now
+        local = week_of.astimezone(ZoneInfo(self.settings.scheduler.timezone))
         if self.pack.plan.ended(local.date()) and not self.settings.scheduler.tip_keep_after_plan:
             return 0
-        year, week, _ = local.isocalendar()
         topics = list(self.pack.topics.values())
-        topic = topics[(now.date() - TIP_EPOCH).days // 7 % len(topics)]
+        topic = topics[(week_of.date() - TIP_EPOCH).days // 7 % len(topics)]
         text = self.renderer.render(
             "scheduled/weekly_tip.j2",
             local.date(),
@@ -276,7 +316,7 @@ class SchedulerRuntime:
             sections=topic.sections,
             topic_name=self.settings.scheduler.topics["publicity"],
         )
-        key = f"tip:{year}-W{week:02d}"
+        key = self.tip_key(week_of)
         added = await asyncio.to_thread(self._fan_out_tip, key, text, now)
         channel = self.settings.scheduler.tip_channel_id
         if channel is not None:
@@ -333,8 +373,8 @@ class SchedulerRuntime:
                 # broadcast's fan-out or the reports.
                 busy = await self.sender.drain(DRAIN_BATCH) >= DRAIN_BATCH
                 await self._send_reports()
-                if asyncio.get_running_loop().time() - last_sync > REMINDER_SYNC_SECONDS:
-                    await asyncio.to_thread(self.rebuild_reminder_jobs)
+                if asyncio.get_running_loop().time() - last_sync > self.reminder_sync_seconds:
+                    await self.sync_reminders()
                     last_sync = asyncio.get_running_loop().time()
             except Exception:
                 log.exception("outbox sender error; retrying")
