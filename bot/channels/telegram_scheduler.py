@@ -38,7 +38,7 @@ from scheduler.broadcasts import BROADCAST_PREFIX, QUEUED, TEXT_LIMIT
 from scheduler.departments import load_compliance_labels, write_compliance_csv
 from scheduler.duties import ACK_PREFIX, ack_message_keys
 from scheduler.outbox import now_utc
-from scheduler.reminders import DEFAULT_TEXT, reminder_text
+from scheduler.reminders import DEFAULT_TEXT, TooManyReminders, reminder_text
 from scheduler.reporting import TZ, Period, ReportSchedule, period_for, today_local
 from scheduler.runtime import SchedulerRuntime
 from scheduler.when import WhenError, parse_when
@@ -368,6 +368,8 @@ async def _propose(
     moment: datetime,
     in_place: bool = False,
 ) -> None:
+    if await _at_reminder_limit(update, context, in_place):
+        return
     chat_state(update, context).pending_reminder = PendingReminder(text, moment.isoformat())
     buttons = ((Button("确认", "rc:ok"), Button("取消", "rc:no")),)
     proposal = _render(context, "reminder_confirm", when=_when_text(moment), text=text)
@@ -375,6 +377,21 @@ async def _propose(
         await _replace(update, proposal, buttons)
     else:
         await _say(update, proposal, buttons)
+
+
+async def _at_reminder_limit(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, in_place: bool = False
+) -> bool:
+    """A chat at its cap (config.yml → scheduler.reminders.per_chat) is told so before it is
+    asked to confirm a reminder that would be refused."""
+    runtime = _runtime(context)
+    cap = runtime.settings.scheduler.reminders_per_chat
+    count = await asyncio.to_thread(runtime.reminders.count_scheduled, update.effective_chat.id)
+    if count < cap:
+        return False
+    text = _render(context, "reminder_limit", cap=cap)
+    await (_replace(update, text) if in_place else _say(update, text))
+    return True
 
 
 def _quick_buttons() -> tuple[tuple[Button, ...], ...]:
@@ -426,9 +443,18 @@ async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     state = chat_state(update, context)
     pending, state.pending_reminder = state.pending_reminder, None
     if data == "rc:ok" and pending and pending.due:
-        reminder = runtime.reminders.create(
-            chat_id, pending.text, datetime.fromisoformat(pending.due)
-        )
+        cap = runtime.settings.scheduler.reminders_per_chat
+        try:
+            reminder = await asyncio.to_thread(
+                runtime.reminders.create,
+                chat_id,
+                pending.text,
+                datetime.fromisoformat(pending.due),
+                cap,
+            )
+        except TooManyReminders:  # others were set since this proposal
+            await _replace(update, _render(context, "reminder_limit", cap=cap))
+            return
         runtime.schedule_reminder(reminder)
         await _replace(
             update,

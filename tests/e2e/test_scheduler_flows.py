@@ -1,6 +1,7 @@
 """The scheduler end to end over HTTP: bind a department, get the reminder, press
 "已报送" and watch the admin's list change; subscribe, get a broadcast, /stop; a broadcast
-killed half-way resumes after restart with nobody messaged twice."""
+killed half-way resumes after restart with nobody messaged twice; a chat's 21st reminder
+is refused."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bot.store.db import make_engine, migrate, session_factory
 from bot.store.models import Delivery, Reminder
 from scheduler.broadcasts import TEXT_LIMIT
 from scheduler.outbox import now_utc
+from scheduler.reminders import Reminders
 from scheduler.subscriptions import Subscriptions
 from tests.conftest import TODAY
 from tests.e2e.conftest import ADMIN, E2E_DUTIES_BASIS, TOKEN, BotProcess
@@ -209,6 +211,44 @@ def test_reminder_cancel_and_unclear_times(bot_process: BotProcess):
     api.push_callback(PERSON, data, message_id=listing.message_id)
     api.wait_for_text(PERSON, "已取消提醒")
     assert api.errors == []
+
+
+def test_the_reminder_over_the_cap_is_refused_with_a_clear_message(bot_process: BotProcess):
+    api = bot_process.api
+    api.push_text(PERSON, "/remind 明天上午9点 交材料")
+    confirm = api.wait_for_text(PERSON, "确认设置吗")
+    api.push_callback(PERSON, "rc:ok", message_id=confirm.message_id)
+    api.wait_for_edit_text(PERSON, "提醒已设置", confirm.message_id)
+    # Eighteen more, set earlier: the chat is at 19 of its 20 (config.yml).
+    engine = make_engine(bot_process.database_url)
+    store = Reminders(session_factory(engine))
+    for i in range(18):
+        store.create(PERSON, f"事项{i}", now_utc() + timedelta(days=2, hours=i))
+
+    api.push_text(PERSON, "/remind 后天上午9点 第二十条")
+    twentieth = api.wait_for_text(PERSON, "第二十条")
+    assert "确认设置吗" in twentieth.text
+    store.create(PERSON, "另一处刚设的", now_utc() + timedelta(days=3))  # now 20
+    api.push_callback(PERSON, "rc:ok", message_id=twentieth.message_id)
+    refused = api.wait_for_edit_text(PERSON, "上限", twentieth.message_id)
+    assert "20条" in refused.text and "/reminders" in refused.text and refused.buttons == []
+
+    sent = len(api.messages_to(PERSON))
+    api.push_text(PERSON, "/remind 后天上午10点 第二十一条")
+    over = api.wait_for_messages(PERSON, sent + 1)[-1]
+    assert "上限" in over.text and "确认设置吗" not in over.text and over.buttons == []
+    assert store.count_scheduled(PERSON) == 20
+
+    # Cancelling one makes room again.
+    api.push_text(PERSON, "/reminders")
+    listing = api.wait_for_text(PERSON, "您的提醒")
+    assert len(listing.buttons) == 20
+    api.push_callback(PERSON, listing.buttons[0][1], message_id=listing.message_id)
+    api.wait_for_text(PERSON, "已取消提醒")
+    api.push_text(PERSON, "/remind 后天上午11点 又能设了")
+    assert "确认设置吗" in api.wait_for_text(PERSON, "又能设了").text
+    assert api.errors == []
+    engine.dispose()
 
 
 def test_hostile_input_over_telegram(bot_process: BotProcess):

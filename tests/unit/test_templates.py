@@ -151,6 +151,7 @@ SCHEDULED = {
     "reminder": {"text": "去申领补贴", "kind": "claim", "late": True, "due": "12月04日 09:00"},
     "reminder_confirm": {"when": "2026年12月04日（周五）09:00", "text": "去申领<补贴>"},
     "reminder_set": {"when": "2026年12月04日（周五）09:00", "text": "去申领补贴"},
+    "reminder_limit": {"cap": 20},
     "reminder_when_error": {"error": "没看出是什么时候。"},
     "reminder_list": {"reminders": [{"when": "12月04日 09:00", "text": "a&b"}]},
     "reminder_cancelled": {"text": "去申领补贴"},
