@@ -3,8 +3,8 @@
 NLU latency (raw Rasa vs the bot's client), full turns, 200 users at once, a broadcast to
 100,000 subscribers (the scheduler's fan-out on SQLite and PostgreSQL, sender overhead with
 pacing off, achieved rate with pacing on), a reply's send time alone and during a broadcast
-(one shared rate), peak memory, and cold start. BENCH_TRAIN=1 also times training from
-scratch."""
+(one shared rate), scheduler start-up with 20,000 reminders, peak memory, and cold start.
+BENCH_TRAIN=1 also times training from scratch."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from benchmarks.fanout import fan_out_rows
+from benchmarks.scheduler_start import scheduler_start_rows
 from benchmarks.send_rate import send_rate_rows
 from benchmarks.table import latency_row, machine, print_table
 from bot.assistant import build_dialogue
@@ -203,6 +204,7 @@ def main() -> None:
         )
         rows += asyncio.run(broadcast_rows(Path(tmp)))
         rows += asyncio.run(send_rate_rows(Path(tmp)))
+        rows += scheduler_start_rows(Path(tmp))
         process = service._process
         nlu_mb = peak_rss_mb(process.pid) if process else 0.0
     rows.append(["peak memory: bot process", "-", "-", "-", "-", f"{peak_rss_mb():.0f} MB"])
