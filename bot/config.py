@@ -85,6 +85,8 @@ class SchedulerSettings:
     # in memory only those due within the next horizon_hours.
     reminders_per_chat: int = 20
     reminder_horizon_hours: float = 6.0
+    # Seconds between the active scheduler's looks for reminders set or cancelled elsewhere.
+    reminder_sync_seconds: float = 30.0
     # The operator's extension or replacement of the departments' duties (None: the plan's).
     duties_from: date | None = None
     duties_until: date | None = None
@@ -234,6 +236,9 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             reminders_per_chat=int((scheduler.get("reminders") or {}).get("per_chat", 20)),
             reminder_horizon_hours=float(
                 (scheduler.get("reminders") or {}).get("horizon_hours", 6)
+            ),
+            reminder_sync_seconds=float(
+                (scheduler.get("reminders") or {}).get("sync_seconds", 30)
             ),
             embedded=env.get("SCHEDULER_EMBEDDED", "1" if scheduler.get("embedded", True) else "0")
             not in {"0", "false", "no"},

@@ -101,3 +101,5 @@ def setup_logging(level: int = logging.INFO, fmt: str | None = None) -> None:
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # APScheduler logs every job added at INFO: one line per reminder indexed.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)

@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 DUTIES_JOB = "department-duties"
 REMINDER_GRACE = timedelta(days=30)
 LATE_AFTER_SECONDS = 600
-REMINDER_SYNC_SECONDS = 30
 # A weekly tip missed while no scheduler was active is sent at the next activation within
 # this time; later, the next week's tip is near.
 TIP_CATCH_UP = timedelta(days=3)
@@ -72,8 +71,6 @@ class SchedulerRuntime:
     duties: Duties = field(init=False)
     sender: Sender = field(init=False)
     reminders: Reminders = field(init=False)
-    # Seconds between two looks for reminders created or cancelled by other processes.
-    reminder_sync_seconds: float = REMINDER_SYNC_SECONDS
     _scheduler: AsyncIOScheduler | None = None
     _index: ReminderIndex | None = None
     _caught_up: bool = False
@@ -363,6 +360,7 @@ class SchedulerRuntime:
         assert self._leadership is not None
         last_sync = asyncio.get_running_loop().time()
         poll = self.settings.scheduler.standby_poll_seconds
+        sync_every = self.settings.scheduler.reminder_sync_seconds
         while await asyncio.to_thread(self._leadership.still_held):
             busy = False
             try:
@@ -373,7 +371,7 @@ class SchedulerRuntime:
                 # broadcast's fan-out or the reports.
                 busy = await self.sender.drain(DRAIN_BATCH) >= DRAIN_BATCH
                 await self._send_reports()
-                if asyncio.get_running_loop().time() - last_sync > self.reminder_sync_seconds:
+                if asyncio.get_running_loop().time() - last_sync > sync_every:
                     await self.sync_reminders()
                     last_sync = asyncio.get_running_loop().time()
             except Exception:

@@ -56,6 +56,7 @@ def configured(settings: Settings, any_database_url: str) -> Settings:
         tip_keep_after_plan=True,
         quiet_hours=("00:00", "00:00"),
         messages_per_second=50,
+        reminder_sync_seconds=0.5,
     )
     return replace(settings, database_url=any_database_url, scheduler=scheduler)
 
@@ -81,7 +82,6 @@ async def running(
     )
     await bot.initialize()
     runtime = SchedulerRuntime(configured, sessions, renderer, bot, pack)
-    runtime.reminder_sync_seconds = 0.5
     await runtime.start(configured.database_url or "")
     await eventually(lambda: runtime.active)
     return runtime, bot
