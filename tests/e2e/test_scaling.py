@@ -1,15 +1,22 @@
 """Two bot processes on one PostgreSQL: exactly one active scheduler (advisory lock); when
-it dies the standby takes over and delivers what is due, nothing twice."""
+it dies the standby takes over and delivers what is due, nothing twice; a reminder set on
+a webhook worker is sent by the running scheduler process."""
 
 from __future__ import annotations
 
 import subprocess
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
+import yaml
+from sqlalchemy import select
+
 from bot.store.db import make_engine, migrate, session_factory
-from scheduler.outbox import Outbox, Outgoing
+from bot.store.models import Reminder
+from nlu.service import free_port
+from scheduler.outbox import Outbox, Outgoing, now_utc
 from tests.conftest import NluEndpoint, spawn_bot
 from tests.e2e.conftest import telegram_env, write_test_config
 from tests.support.botapi import BotApiStandIn
@@ -112,3 +119,47 @@ def test_webhook_worker_without_scheduler_and_a_scheduler_process(
         for process in processes:
             process.terminate()
             process.wait(timeout=30)
+
+
+def test_a_reminder_set_on_a_worker_is_sent_by_the_running_scheduler_process(
+    botapi: BotApiStandIn,
+    nlu_endpoint: NluEndpoint,
+    own_postgres_database: str,
+    tmp_path: Path,
+):
+    """The scheduler process is already active when a webhook worker saves a reminder: its
+    next sync of the reminders due soon picks that one up, with no reload of the rest."""
+    url = own_postgres_database
+    config = write_test_config(tmp_path)
+    settings = yaml.safe_load(config.read_text("utf-8"))
+    settings["scheduler"]["reminders"]["sync_seconds"] = 1
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    env = telegram_env(nlu_endpoint, url, botapi, config)
+    worker_log, scheduler_log = tmp_path / "worker.log", tmp_path / "scheduler.log"
+    engine = make_engine(url)
+    processes = []
+    try:
+        processes.append(spawn_bot(["scheduler"], env, scheduler_log))
+        _wait_for(scheduler_log, "scheduler active")
+        worker_env = {**env, "SCHEDULER_EMBEDDED": "0", "METRICS_PORT": str(free_port())}
+        processes.append(spawn_bot(["run"], worker_env, worker_log))
+        botapi.push_text(7401, "/remind 明天上午9点 交学徒材料")
+        confirm = botapi.wait_for_text(7401, "确认设置吗", timeout=60)
+        botapi.push_callback(7401, "rc:ok", message_id=confirm.message_id)
+        botapi.wait_for_edit_text(7401, "提醒已设置", confirm.message_id)
+        # Due tomorrow: beyond the six-hour horizon, so not in memory yet. Brought forward
+        # to a few seconds from now, it enters the window at the next sync.
+        with session_factory(engine).begin() as session:
+            reminder = session.scalars(select(Reminder)).one()
+            reminder.due_at = now_utc() + timedelta(seconds=3)
+        sent = botapi.wait_for_text(7401, "⏰", timeout=30)
+        assert "交学徒材料" in sent.text and "晚了" not in sent.text
+        time.sleep(3)  # more syncs: the sent reminder is not indexed again
+        assert len([m for m in botapi.messages_to(7401) if "⏰" in m.text]) == 1
+        assert "scheduler active" not in worker_log.read_text()
+        assert "reminders: Synced(added=1, removed=0, indexed=1)" in scheduler_log.read_text()
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+        engine.dispose()
