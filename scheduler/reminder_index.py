@@ -10,18 +10,22 @@ next sync."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING, BaseScheduler
 
 from scheduler.reminders import Reminders
 
 JOBSTORE = "reminders"
 JOB_PREFIX = "reminder:"
+# Jobs added between two yields to the event loop (APScheduler builds a job in about
+# 0.2 ms), so that a window of thousands does not hold up the bot's replies.
+BATCH = 50
 
 
 def job_id(reminder_id: int) -> str:
@@ -54,7 +58,7 @@ class ReminderIndex:
         """The reminders that belong in the index now (a database read: call off the loop)."""
         return self.reminders.due_between(*self.window(now))
 
-    def apply(self, wanted: list[tuple[int, datetime]]) -> Synced:
+    async def apply(self, wanted: list[tuple[int, datetime]]) -> Synced:
         """Make the index hold exactly `wanted` (from due_soon), touching only differences."""
         jobs = self.scheduler.get_jobs(JOBSTORE)
         indexed = {int(job.id.removeprefix(JOB_PREFIX)) for job in jobs}
@@ -63,10 +67,21 @@ class ReminderIndex:
         for reminder_id in indexed - due.keys():
             self.remove(reminder_id)
             removed += 1
-        added = 0
-        for reminder_id in due.keys() - indexed - self._sending:
-            self._add(reminder_id, due[reminder_id])
-            added += 1
+        new = due.keys() - indexed - self._sending
+        # Paused, APScheduler does not re-plan its wake-up after every job added (that
+        # costs more than the adding); resuming plans it once.
+        paused = bool(new) and self.scheduler.state == STATE_RUNNING
+        if paused:
+            self.scheduler.pause()
+        try:
+            for added, reminder_id in enumerate(new, start=1):
+                self._add(reminder_id, due[reminder_id])
+                if added % BATCH == 0:
+                    await asyncio.sleep(0)
+        finally:
+            if paused and self.scheduler.state == STATE_PAUSED:
+                self.scheduler.resume()
+        added = len(new)
         return Synced(added, removed, len(indexed) + added - removed)
 
     def add(self, reminder_id: int, due_at: datetime, now: datetime) -> bool:

@@ -192,10 +192,11 @@ class SchedulerRuntime:
             timedelta(hours=config.reminder_horizon_hours),
             REMINDER_GRACE,
         )
-        wanted = await asyncio.to_thread(self._index.due_soon, now_utc())
-        synced = self._index.apply(wanted)
         scheduler.start()
         self._scheduler = scheduler
+        # Started first: the reminders are then added a batch at a time, the loop free between.
+        wanted = await asyncio.to_thread(self._index.due_soon, now_utc())
+        synced = await self._index.apply(wanted)
         log.info("%d reminder(s) due soon indexed", synced.added)
         # Catch up what fell due while no scheduler was active; message keys prevent repeats.
         await self.purge_expired()
@@ -231,7 +232,7 @@ class SchedulerRuntime:
         index = self._index
         wanted = await asyncio.to_thread(index.due_soon, now or now_utc())
         if self._index is index:  # not stepped down meanwhile
-            synced = index.apply(wanted)
+            synced = await index.apply(wanted)
             if synced.added or synced.removed:
                 log.info("reminders: %s", synced)
 

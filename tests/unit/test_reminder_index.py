@@ -48,7 +48,7 @@ def indexed(index: ReminderIndex) -> set[str]:
     return {job.id for job in index.scheduler.get_jobs(JOBSTORE)}
 
 
-def test_only_reminders_due_within_the_horizon_or_late_within_grace_are_indexed():
+async def test_only_reminders_due_within_the_horizon_or_late_within_grace_are_indexed():
     rows = {
         1: NOW + timedelta(hours=1),
         2: NOW + timedelta(hours=5, minutes=59),
@@ -58,35 +58,35 @@ def test_only_reminders_due_within_the_horizon_or_late_within_grace_are_indexed(
         6: NOW - timedelta(days=31),  # too late
     }
     index, table = make_index(rows)
-    synced = index.apply(index.due_soon(NOW))
+    synced = await index.apply(index.due_soon(NOW))
     assert indexed(index) == {job_id(1), job_id(2), job_id(5)}
     assert (synced.added, synced.removed, synced.indexed) == (3, 0, 3)
     assert table.asked == [(NOW - timedelta(days=30), NOW + timedelta(hours=6))]
     # Two hours on, the window has moved over reminder 3.
-    index.apply(index.due_soon(NOW + timedelta(hours=2)))
+    await index.apply(index.due_soon(NOW + timedelta(hours=2)))
     assert job_id(3) in indexed(index) and job_id(4) not in indexed(index)
 
 
-def test_a_sync_touches_only_what_changed():
+async def test_a_sync_touches_only_what_changed():
     rows = {i: NOW + timedelta(minutes=10 * i) for i in range(1, 21)}
     index, table = make_index(rows)
-    index.apply(index.due_soon(NOW))
+    await index.apply(index.due_soon(NOW))
     before = {job.id: job for job in index.scheduler.get_jobs(JOBSTORE)}
     table.rows[99] = NOW + timedelta(minutes=5)  # created by another worker
     del table.rows[7]  # cancelled (or sent) elsewhere
-    synced = index.apply(index.due_soon(NOW))
+    synced = await index.apply(index.due_soon(NOW))
     assert (synced.added, synced.removed, synced.indexed) == (1, 1, 20)
     after = {job.id: job for job in index.scheduler.get_jobs(JOBSTORE)}
     assert set(after) == set(before) - {job_id(7)} | {job_id(99)}
     # The others are the very same jobs: nothing was re-added.
     assert all(after[k] is before[k] for k in set(before) - {job_id(7)})
-    assert index.apply(index.due_soon(NOW)).added == 0
+    assert (await index.apply(index.due_soon(NOW))).added == 0
 
 
-def test_a_reminder_being_sent_is_not_indexed_again():
+async def test_a_reminder_being_sent_is_not_indexed_again():
     index, _ = make_index({1: NOW - timedelta(minutes=1)})
     index._sending.add(1)  # its job fired; the row still says scheduled until it is queued
-    assert index.apply(index.due_soon(NOW)).added == 0
+    assert (await index.apply(index.due_soon(NOW))).added == 0
 
 
 def test_a_new_reminder_is_indexed_at_once_only_when_due_soon():
