@@ -237,9 +237,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             reminder_horizon_hours=float(
                 (scheduler.get("reminders") or {}).get("horizon_hours", 6)
             ),
-            reminder_sync_seconds=float(
-                (scheduler.get("reminders") or {}).get("sync_seconds", 30)
-            ),
+            reminder_sync_seconds=float((scheduler.get("reminders") or {}).get("sync_seconds", 30)),
             embedded=env.get("SCHEDULER_EMBEDDED", "1" if scheduler.get("embedded", True) else "0")
             not in {"0", "false", "no"},
             **_duties(scheduler.get("duties") or {}),

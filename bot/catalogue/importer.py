@@ -29,7 +29,7 @@ class Preview:
 
 
 def parse_caption(caption: str | None) -> tuple[date, str] | None:
-    """"2020-07-23 泰州市人社局 泰州市财政局《关于发布…的通知》" → (date, source)."""
+    """ "2020-07-23 泰州市人社局 泰州市财政局《关于发布…的通知》" → (date, source)."""
     match = _CAPTION.match(caption or "")
     if match is None:
         return None
@@ -64,8 +64,9 @@ class CatalogueImporter:
         parts = [self.report_text(report)]
         changes = self.store.diff_for(report.entries, valid_from) if report.ok else None
         if changes is not None:
-            parts.append(self._render("changes.j2", diff=changes, valid_from=valid_from,
-                                      source=source))
+            parts.append(
+                self._render("changes.j2", diff=changes, valid_from=valid_from, source=source)
+            )
         return Preview(report, changes, "\n\n".join(parts))
 
     def import_file(

@@ -153,8 +153,10 @@ def figure_source(store: CatalogueStore, spec: CatalogueSpec) -> FigureSource:
     """The self-check's view: the figure for one occupation and level on the training date."""
 
     def find(occupation: str, level: str, on: date) -> CatalogueFigure | None:
-        kind = "special_ability" if level == "special_ability" else (
-            "skill_level" if level in SKILL_LEVELS else ""
+        kind = (
+            "special_ability"
+            if level == "special_ability"
+            else ("skill_level" if level in SKILL_LEVELS else "")
         )
         found = quote(store, spec, occupation, kind, [level], on)
         if found.version is None or not found.figures:

@@ -75,8 +75,9 @@ async def on_catalogue_file(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if draft_id is None:
         await _say(update, preview.text)
         return
-    buttons = ((Button("✅ 确认导入", f"{PREFIX}ok:{draft_id}"),
-                Button("取消", f"{PREFIX}no:{draft_id}")),)
+    buttons = (
+        (Button("✅ 确认导入", f"{PREFIX}ok:{draft_id}"), Button("取消", f"{PREFIX}no:{draft_id}")),
+    )
     await _say(update, preview.text, buttons)
 
 

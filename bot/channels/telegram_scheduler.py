@@ -187,9 +187,7 @@ async def on_bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _say(update, _render(context, "bind_usage"))
         return
     chat_id, user = update.effective_chat.id, update.effective_user
-    if runtime.departments.contact(chat_id) is not None and await _refuse_in_group(
-        update, context
-    ):
+    if runtime.departments.contact(chat_id) is not None and await _refuse_in_group(update, context):
         return
     limits = runtime.settings.retention
     failures = runtime.departments.failed_binds(chat_id, now_utc() - FAILED_BIND_WINDOW)
@@ -218,7 +216,7 @@ async def on_bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """"已报送" under a reminder: recorded, and the reminder edited to say so (its button
+    """ "已报送" under a reminder: recorded, and the reminder edited to say so (its button
     gone); a refusal is a new message and leaves the reminder as it was."""
     query = update.callback_query
     runtime = _runtime(context)
@@ -663,9 +661,7 @@ async def on_broadcasts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         }
         for b in waiting
     ]
-    buttons = tuple(
-        (Button(f"取消 #{b.id}", f"{BROADCAST_PREFIX}{b.id}:no"),) for b in waiting
-    )
+    buttons = tuple((Button(f"取消 #{b.id}", f"{BROADCAST_PREFIX}{b.id}:no"),) for b in waiting)
     await _say(update, _render(context, "broadcast_list", broadcasts=listed), buttons)
 
 

@@ -41,6 +41,8 @@ FALLBACK_INTENT = "nlu_fallback"
 ABUSE_INTENT = "oos_abuse"
 OTHER_PROGRAM = "oos_other_program"
 OUT_OF_SCOPE = "out_of_scope"
+# How to claim: with a certificate named, answered together with that certificate's clause.
+CLAIM_INTENT = "service_claim"
 # Intents whose answer depends on which certificate is named.
 CERTIFICATE_INTENTS = frozenset(
     {
@@ -49,6 +51,7 @@ CERTIFICATE_INTENTS = frozenset(
         "subsidy_amount",
         "special_operations",
         "entrepreneurship_training",
+        CLAIM_INTENT,
         FALLBACK_INTENT,
     }
 )
@@ -285,10 +288,16 @@ class Dialogue:
         """The certificate named decides the clause: 中级焊工 三(一), 焊工操作证 三(四)."""
         kind = mention.kind
         topic = kind.amount_topic if reading.asks_amount else kind.topic
+        if result.intent == CLAIM_INTENT and not reading.asks_amount:
+            # "美容师证补贴怎么领": the note says which clause it falls under, the answer how
+            # to claim.
+            topic = CLAIM_INTENT
         note = self._renderer.render_source(kind.note, self._today(), name=mention.name)
         if self._figures is not None:  # the subsidy catalogue's figure, when one is loaded
             note = self._figures.note(reading.text, mention, note, self._today())
-        return self._answer([topic], context, result.confidence, [result], note=note)
+        return self._answer(
+            [topic], context, result.confidence, [result], note, self._sections(kind.topic)
+        )
 
     def _asks_about_certificate(self, result: NluResult, reading: Reading) -> bool:
         """A certificate named ("养老护理员证") outweighs a decline the classifier is unsure of
@@ -453,9 +462,10 @@ class Dialogue:
         confidence: float,
         results: Sequence[NluResult] = (),
         note: str | None = None,
+        note_sections: tuple[str, ...] = (),
     ) -> Reply:
         """The answers for one or more topics, then notes, then one citation footer. `note`
-        (the person's own case, e.g. their certificate) comes first."""
+        (the person's own case, e.g. their certificate) comes first, its sections cited first."""
         context.last_topic = topic_ids[-1]
         parts = [self._render(f"answers/{topic_id}.j2") for topic_id in topic_ids]
         if note:
@@ -465,7 +475,9 @@ class Dialogue:
             # Asked with another city's name: this plan's rule, and a note that theirs differ.
             parts.append(self._render("messages/other_city.j2", cities=cities))
         sections = tuple(
-            dict.fromkeys(s for topic_id in topic_ids for s in self._pack.topics[topic_id].sections)
+            dict.fromkeys(
+                [*note_sections, *(s for t in topic_ids for s in self._pack.topics[t].sections)]
+            )
         )
         parts.append(self._citation(sections, context))
         # A long answer shows its summary; the rest is one "详细说明" tap away.

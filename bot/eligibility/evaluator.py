@@ -274,9 +274,7 @@ class _Run:
 
     # ---- amounts: only where the plan (or operator data) gives the figure ----
 
-    def amount(
-        self, subsidy: Subsidy, status: str
-    ) -> tuple[float | None, str | None, str | None]:
+    def amount(self, subsidy: Subsidy, status: str) -> tuple[float | None, str | None, str | None]:
         """(figure, basis, note). The figure is what the plan guarantees: exact, a floor
         (at_least) or a cap (at_most); None when the plan (or operator data) gives none."""
         spec = subsidy.amount

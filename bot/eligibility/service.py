@@ -16,8 +16,11 @@ from bot.policy_pack import PolicyPack, load_policy_pack
 # (occupation, level id, training date) → the catalogue's figure, or None. Levels follow
 # from some certificates: a special-ability certificate has no other.
 FigureSource = Callable[[str, str, date], CatalogueFigure | None]
-LEVEL_OF_CERTIFICATE = {"special_ability": "special_ability", "special_operations": "none",
-                        "entrepreneurship_training": "none"}
+LEVEL_OF_CERTIFICATE = {
+    "special_ability": "special_ability",
+    "special_operations": "none",
+    "entrepreneurship_training": "none",
+}
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,7 @@ log = logging.getLogger(__name__)
 # PostgreSQL advisory locks on chats use the two-key space (namespace, chat): it never meets
 # the scheduler's one-key lock (scheduler.leader).
 LOCK_NAMESPACE = 1207
-_TRY_LOCK = text(
-    "SELECT pg_try_advisory_xact_lock(CAST(:space AS integer), CAST(:key AS integer))"
-)
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(CAST(:space AS integer), CAST(:key AS integer))")
 
 
 @dataclass(frozen=True)

@@ -185,8 +185,12 @@ class CatalogueVersion(Base):
     source: Mapped[str] = mapped_column(Text)  # the document: issuer, title and number
     file_name: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[CatalogueStatus] = mapped_column(
-        Enum(CatalogueStatus, native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            CatalogueStatus,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
         index=True,
     )
     imported_by: Mapped[int | None] = mapped_column(BigInteger)  # Telegram user; None: CLI

@@ -74,9 +74,7 @@ def forget(sessions: sessionmaker, chat_id: int, user_id: int | None) -> None:
             CatalogueVersion.imported_by,
             DepartmentContact.bound_by,
         ):
-            session.execute(
-                update(column.class_).where(column.in_(ids)).values({column.key: None})
-            )
+            session.execute(update(column.class_).where(column.in_(ids)).values({column.key: None}))
 
 
 def purge(sessions: sessionmaker, now: datetime, limits: RetentionSettings) -> Purged:

@@ -56,3 +56,29 @@ async def test_a_certificate_named_outweighs_another_programmes_money_word(
     fake.answers[q] = result(q, ("oos_other_program", 0.48), ("service_claim", 0.3))
     reply = await dialogue.handle_text(q, Context())
     assert reply.kind == "answer" and "三(一)" in reply.sections
+
+
+async def test_a_claim_question_naming_a_certificate_gets_its_clause_and_how_to_claim(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    q = "美容师证补贴怎么领"
+    fake.answers[q] = result(q, ("service_claim", 0.95), ("social_training_certificates", 0.02))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "answer" and reply.intent == "service_claim"
+    assert reply.sections == ("三(一)", "六(四)")  # the certificate's clause first
+    assert "美容师属于职业技能等级证书" in reply.text and "怎么申领" in reply.text
+
+
+async def test_money_asked_for_a_certificate_outweighs_a_sure_other_topic(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    q = "美容师中级补多少"
+    fake.answers[q] = result(q, ("project_training", 0.93), ("subsidy_amount", 0.03))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.intent == "subsidy_amount" and "三(一)" in reply.sections
+    assert "中级美容师" in reply.text
+    # A count or a duration is not money: the classifier's topic stands.
+    q2 = "美容师培训多少天"
+    fake.answers[q2] = result(q2, ("project_training", 0.93), ("subsidy_amount", 0.03))
+    other = await dialogue.handle_text(q2, Context())
+    assert other.intent == "project_training" and "美容师属于" not in other.text
