@@ -44,6 +44,9 @@ def write_test_config(tmp_path: Path) -> Path:
     config["admins"] = [ADMIN]
     config["scheduler"]["quiet_hours"] = ["00:00", "00:00"]  # never quiet: tests run any time
     config["scheduler"]["messages_per_second"] = 20
+    # The corpora (masking, hostile input) are pumped in faster than anyone types: no
+    # throttle here; tests/e2e/test_loop.py runs the bot with config.yml's own.
+    config["telegram"]["throttle"] = {"burst": 100_000, "per_second": 1000}
     # The plan's duties ended in 2022; the tests run today under an operator's extension.
     config["scheduler"]["duties"] = {"until": date(2099, 12, 31), "basis": E2E_DUTIES_BASIS}
     config["paths"] = {name: str(ROOT / value) for name, value in config["paths"].items()}
