@@ -22,7 +22,6 @@ from bot.store.models import Broadcast, Delivery
 from tests.conftest import ROOT, NluEndpoint
 from tests.e2e.conftest import ADMIN, BotProcess, running_bot, telegram_env, write_test_config
 from tests.support.botapi import BotApiStandIn
-from tests.support.postgres import PostgresCluster
 from tests.support.subscribers import add_subscribers
 
 QUESTION = "学徒制一年补多少钱"
@@ -121,12 +120,10 @@ def test_one_chats_backlog_does_not_hold_up_another(bot_process: BotProcess):
 def broadcast_bot(
     botapi: BotApiStandIn,
     nlu_endpoint: NluEndpoint,
-    postgres: PostgresCluster | str,
+    own_postgres_database: str,
     tmp_path: Path,
 ) -> Iterator[BotProcess]:
-    if isinstance(postgres, str):
-        pytest.fail("this test starts its own database on the session cluster")
-    url = postgres.create_database("loop_broadcast")
+    url = own_postgres_database
     engine = make_engine(url)
     migrate(engine)
     add_subscribers(engine, SUBSCRIBERS)
