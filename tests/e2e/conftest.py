@@ -56,6 +56,18 @@ def write_test_config(tmp_path: Path) -> Path:
     return path
 
 
+def unthrottled_config(tmp_path: Path) -> Path:
+    """config.yml as shipped but with no message throttle: for tests that type a dozen
+    messages a second into one chat, as nobody does (tests/e2e/test_loop.py has the throttle)."""
+    config = yaml.safe_load((ROOT / "config.yml").read_text("utf-8"))
+    config["telegram"]["throttle"] = {"burst": 100_000, "per_second": 1000}
+    config["paths"] = {name: str(ROOT / value) for name, value in config["paths"].items()}
+    config["paths"]["var"] = str(tmp_path / "var")
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 def telegram_env(
     endpoint: NluEndpoint,
     database_url: str,
