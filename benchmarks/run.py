@@ -3,8 +3,10 @@
 NLU latency (raw Rasa vs the bot's client), full turns, 200 users at once, a broadcast to
 100,000 subscribers (the scheduler's fan-out on SQLite and PostgreSQL, sender overhead with
 pacing off, achieved rate with pacing on), a reply's send time alone and during a broadcast
-(one shared rate), scheduler start-up with 20,000 reminders, peak memory, and cold start.
-BENCH_TRAIN=1 also times training from scratch."""
+(one shared rate), scheduler start-up with 20,000 reminders, other chats' reply times
+while one chat floods and while a 100,000-subscriber broadcast is confirmed
+(benchmarks/loop.py: the real bot process), peak memory, and cold start. BENCH_TRAIN=1
+also times training from scratch."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from benchmarks.fanout import fan_out_rows
+from benchmarks.loop import loop_rows
 from benchmarks.scheduler_start import scheduler_start_rows
 from benchmarks.send_rate import send_rate_rows
 from benchmarks.table import latency_row, machine, print_table
@@ -37,6 +40,7 @@ from nlu.service import NluService
 from scheduler.outbox import Outbox, Outgoing
 from scheduler.sender import Pacing, Sender
 from scheduler.telegram_transport import TelegramTransport
+from tests.conftest import NluEndpoint
 from tests.support.botapi import BotApiStandIn
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
@@ -205,6 +209,9 @@ def main() -> None:
         rows += asyncio.run(broadcast_rows(Path(tmp)))
         rows += asyncio.run(send_rate_rows(Path(tmp)))
         rows += scheduler_start_rows(Path(tmp))
+        loop_dir = Path(tmp) / "loop"
+        loop_dir.mkdir()
+        rows += loop_rows(NluEndpoint(service.url, service.token), loop_dir)
         process = service._process
         nlu_mb = peak_rss_mb(process.pid) if process else 0.0
     rows.append(["peak memory: bot process", "-", "-", "-", "-", f"{peak_rss_mb():.0f} MB"])

@@ -50,7 +50,9 @@ class Assistant:
 
 def open_database(settings: Settings) -> sessionmaker:
     """Engine for the configured database, migrated to the newest schema."""
-    engine = make_engine(database_url(settings.paths.var, settings.database_url))
+    # Each update in flight may hold its chat's lock (PostgreSQL) and one working session.
+    connections = 2 * settings.telegram.concurrent_updates + 2
+    engine = make_engine(database_url(settings.paths.var, settings.database_url), connections)
     migrate(engine)
     return session_factory(engine)
 

@@ -62,6 +62,11 @@ class TelegramSettings:
     webhook_secret: str | None = field(default=None, repr=False)
     # A reply Telegram asks to delay (429 RetryAfter) is sent once more after at most this.
     reply_retry_max_seconds: float = 60.0
+    # Updates of different chats handled at once by one process.
+    concurrent_updates: int = 8
+    # Each chat's messages: a burst, then this many a second (bot/channels/throttle.py).
+    throttle_burst: int = 5
+    throttle_per_second: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
     telegram = raw.get("telegram", {})
     scheduler = raw.get("scheduler", {})
     webhook = telegram.get("webhook") or {}
+    throttle = telegram.get("throttle") or {}
     paths = raw.get("paths", {})
     retention = raw.get("retention") or {}
     binding = raw.get("binding") or {}
@@ -210,6 +216,9 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             webhook_path=str(webhook.get("path", "telegram")),
             webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
             reply_retry_max_seconds=float(telegram.get("reply_retry_max_seconds", 60)),
+            concurrent_updates=int(telegram.get("concurrent_updates", 8)),
+            throttle_burst=int(throttle.get("burst", 5)),
+            throttle_per_second=float(throttle.get("per_second", 1)),
         ),
         admins=frozenset(int(a) for a in raw.get("admins") or []),
         paths=Paths(

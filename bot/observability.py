@@ -49,6 +49,12 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.throttled = Counter(
+            "assistant_throttled_total",
+            "Messages over their chat's rate: warned (请慢一点) or dropped unanswered",
+            ["verdict"],
+            registry=r,
+        )
         self.queue_depth = Gauge(
             "assistant_outbox_pending", "Deliveries waiting to be sent", registry=r
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from datetime import timedelta
 
@@ -32,6 +34,7 @@ from bot.channels.telegram_duties import on_reported, on_schedule
 from bot.channels.telegram_limits import SharedRateLimiter
 from bot.channels.telegram_scheduler import RUNTIME_KEY, on_reminders, on_subscribe
 from bot.channels.telegram_scheduler import add_handlers as add_scheduler_handlers
+from bot.channels.throttle import ChatThrottle
 from bot.config import Settings
 from bot.dialogue.core import Dialogue
 from bot.dialogue.payloads import TOPIC_PREFIX
@@ -44,6 +47,7 @@ from bot.store.conversations import ConversationStore
 from bot.store.db import database_url
 from bot.store.retention import chat_key
 from scheduler.ratelimit import SendLimiter
+from scheduler.reporting import today_local
 from scheduler.runtime import SchedulerRuntime
 
 log = logging.getLogger(__name__)
@@ -92,7 +96,9 @@ async def _deep_link(update: Update, context: ContextTypes.DEFAULT_TYPE, paramet
     assistant: Assistant = context.application.bot_data[ASSISTANT_KEY]
     if parameter in assistant.pack.topics:
         topic = TOPIC_PREFIX + parameter
-        reply = _dialogue(context).handle_button(topic, _chat_context(update, context))
+        reply = await asyncio.to_thread(
+            _dialogue(context).handle_button, topic, _chat_context(update, context)
+        )
         _count(context, reply)
         await send_reply(update.effective_message, reply)
         return True
@@ -105,7 +111,7 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     settings: Settings = context.application.bot_data["settings"]
     runtime: SchedulerRuntime = context.application.bot_data[RUNTIME_KEY]
     chat_id = update.effective_chat.id
-    contact = runtime.departments.contact(chat_id) is not None
+    contact = await asyncio.to_thread(runtime.departments.contact, chat_id) is not None
     user = update.effective_user
     admin = user is not None and user.id in settings.admins
     commands = book.for_chat(contact=contact, admin=admin)
@@ -119,7 +125,7 @@ async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    reply = _dialogue(context).start_check(_chat_context(update, context))
+    reply = await asyncio.to_thread(_dialogue(context).start_check, _chat_context(update, context))
     await send_reply(update.effective_message, reply)
 
 
@@ -147,7 +153,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A self-check step replaces the message it was pressed on; anything else (an answer,
     a detail, the menu) is a new message below it."""
     query = update.callback_query
-    reply = _dialogue(context).handle_button(query.data or "", _chat_context(update, context))
+    # A self-check step evaluates the rules and may read the catalogue: in a thread.
+    reply = await asyncio.to_thread(
+        _dialogue(context).handle_button, query.data or "", _chat_context(update, context)
+    )
     await query.answer(to_plain(reply.toast) if reply.toast else None)
     _count(context, reply)
     if reply.edit:
@@ -190,6 +199,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _post_init(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
+    # Handlers do their database and CPU work in threads (asyncio.to_thread): enough of
+    # them for every update in flight, the scheduler's jobs and the health checks.
+    threads = ThreadPoolExecutor(settings.telegram.concurrent_updates + 4, "work")
+    asyncio.get_running_loop().set_default_executor(threads)
     stack = AsyncExitStack()
     application.bot_data[STACK_KEY] = stack
     metrics: Metrics = application.bot_data[METRICS_KEY]
@@ -210,6 +223,8 @@ async def _post_init(application: Application) -> None:
     if isinstance(processor, ChatStateProcessor):
         idle = timedelta(hours=settings.retention.conversation_idle_hours)
         processor.store = ConversationStore(assistant.sessions, idle)
+        processor.warn = _slow_down_sender(assistant)
+        processor.on_verdict = lambda verdict: metrics.throttled.labels(verdict.value).inc()
     contacts = await asyncio.to_thread(runtime.departments.contacts)
     await register_commands(
         application.bot,
@@ -224,6 +239,19 @@ async def _post_init(application: Application) -> None:
     if settings.metrics_port:
         await _start_health_server(settings, assistant, runtime, metrics, stack)
     log.info("assistant and scheduler ready")
+
+
+def _slow_down_sender(assistant: Assistant) -> Callable[[Update], Awaitable[None]]:
+    """The one note a chat gets when it writes faster than its token bucket allows."""
+
+    async def warn(update: Update) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        text = assistant.renderer.render("messages/slow_down.j2", today_local())
+        await message.reply_text(text, parse_mode=ParseMode.HTML)
+
+    return warn
 
 
 async def _start_health_server(
@@ -251,6 +279,7 @@ async def _post_shutdown(application: Application) -> None:
 
 
 def build_application(settings: Settings) -> Application:
+    telegram = settings.telegram
     metrics = Metrics()
     # One send rate for the process: the outbox (scheduler/runtime.py) and every reply.
     limiter = SendLimiter(
@@ -270,8 +299,11 @@ def build_application(settings: Settings) -> Application:
     if settings.telegram.base_url:
         base = settings.telegram.base_url.rstrip("/")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
-    # Each update reads and writes its chat's conversation state in the database.
-    builder = builder.concurrent_updates(ChatStateProcessor())
+    # Each update reads and writes its chat's conversation state in the database; many
+    # chats at once, each chat's updates in order, each chat's messages throttled.
+    throttle = ChatThrottle(telegram.throttle_burst, telegram.throttle_per_second)
+    processor = ChatStateProcessor(telegram.concurrent_updates, throttle=throttle)
+    builder = builder.concurrent_updates(processor)
     application = builder.post_init(_post_init).post_shutdown(_post_shutdown).build()
     application.bot_data["settings"] = settings
     application.bot_data[METRICS_KEY] = metrics

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Awaitable, Callable
 
@@ -36,7 +37,7 @@ def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
 async def on_reported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Record "已报送" for the report the bot is asking about now; never another one."""
     runtime = _runtime(context)
-    contact = runtime.departments.contact(update.effective_chat.id)
+    contact = await asyncio.to_thread(runtime.departments.contact, update.effective_chat.id)
     if contact is None:
         await _say(update, _render(context, "reported_not_contact"))
         return
@@ -50,7 +51,10 @@ async def on_reported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     name = runtime.departments.names[contact.department]
     user = update.effective_user
     message = update.effective_message
-    if runtime.departments.acknowledge(period.key, contact.department, user.id if user else 0):
+    recorded = await asyncio.to_thread(
+        runtime.departments.acknowledge, period.key, contact.department, user.id if user else 0
+    )
+    if recorded:
         moment = message.date.astimezone(TZ) if message and message.date else None
         when = moment.strftime("%m月%d日 %H:%M") if moment else "刚刚"
         text = _render(
@@ -91,8 +95,8 @@ async def on_schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await _say(update, _render(context, "schedule_usage"))
             return
         year = int(raw)
-    dates = agenda(year, runtime.rules)
-    contact = runtime.departments.contact(update.effective_chat.id)
+    dates = await asyncio.to_thread(agenda, year, runtime.rules)
+    contact = await asyncio.to_thread(runtime.departments.contact, update.effective_chat.id)
     if admin or context.args:
         if not dates.dates:
             await _say(
@@ -126,8 +130,9 @@ async def on_schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         )
         if not dates.dates:
             return
+    ics = await asyncio.to_thread(agenda_ics, dates, runtime.renderer, today)
     await update.effective_message.reply_document(
-        io.BytesIO(agenda_ics(dates, runtime.renderer, today)),
+        io.BytesIO(ics),
         filename=f"schedule-{year}.ics",
         caption=_render(context, "schedule_caption", year=year, count=len(dates.dates)),
         parse_mode=ParseMode.HTML,
@@ -151,7 +156,7 @@ def _on_operations(fallback: Handler) -> Handler:
         operations: Operations = context.application.bot_data[OPERATIONS_KEY]
         kind = operations.kind_of(update.effective_message.text or "")
         runtime = _runtime(context)
-        contact = runtime.departments.contact(update.effective_chat.id)
+        contact = await asyncio.to_thread(runtime.departments.contact, update.effective_chat.id)
         if kind == "reported":
             # Only a contact's report: anyone else's "已经报了" is a question for the dialogue.
             await (on_reported if contact is not None else fallback)(update, context)

@@ -38,7 +38,7 @@ from scheduler.broadcasts import BROADCAST_PREFIX, QUEUED, TEXT_LIMIT
 from scheduler.departments import load_compliance_labels, write_compliance_csv
 from scheduler.duties import ACK_PREFIX, ack_message_keys
 from scheduler.outbox import now_utc
-from scheduler.reminders import DEFAULT_TEXT, TooManyReminders, reminder_text
+from scheduler.reminders import DEFAULT_TEXT, ReminderInfo, TooManyReminders, reminder_text
 from scheduler.reporting import TZ, Period, ReportSchedule, period_for, today_local
 from scheduler.runtime import SchedulerRuntime
 from scheduler.when import WhenError, parse_when
@@ -129,7 +129,7 @@ async def _refresh_commands(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if book is None:
         return
     settings: Settings = context.application.bot_data["settings"]
-    contact = _runtime(context).departments.contact(chat_id) is not None
+    contact = await asyncio.to_thread(_runtime(context).departments.contact, chat_id) is not None
     await set_chat_commands(context.bot, book, chat_id, contact, chat_id in settings.admins)
 
 
@@ -141,7 +141,7 @@ async def may_act_for_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return True
     if user is None:
         return False
-    contact = _runtime(context).departments.contact(chat.id)
+    contact = await asyncio.to_thread(_runtime(context).departments.contact, chat.id)
     if contact is not None and contact.bound_by == user.id:
         return True
     try:
@@ -187,15 +187,19 @@ async def on_bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _say(update, _render(context, "bind_usage"))
         return
     chat_id, user = update.effective_chat.id, update.effective_user
-    if runtime.departments.contact(chat_id) is not None and await _refuse_in_group(update, context):
+    bound = await asyncio.to_thread(runtime.departments.contact, chat_id)
+    if bound is not None and await _refuse_in_group(update, context):
         return
     limits = runtime.settings.retention
-    failures = runtime.departments.failed_binds(chat_id, now_utc() - FAILED_BIND_WINDOW)
+    failures = await asyncio.to_thread(
+        runtime.departments.failed_binds, chat_id, now_utc() - FAILED_BIND_WINDOW
+    )
     if failures >= limits.failed_binds_per_hour:
         log.warning("bind refused: chat %s failed %d times within the hour", chat_id, failures)
         await _say(update, _render(context, "bind_limited"))
         return
-    department = runtime.departments.bind(
+    department = await asyncio.to_thread(
+        runtime.departments.bind,
         chat_id,
         context.args[0],
         user.full_name if user else "",
@@ -203,7 +207,7 @@ async def on_bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         timedelta(days=limits.bind_code_valid_days),
     )
     if department is None:
-        runtime.departments.record_failed_bind(chat_id)
+        await asyncio.to_thread(runtime.departments.record_failed_bind, chat_id)
         # The code tried is not logged: it may be someone's valid code.
         log.warning("failed bind from chat %s (unknown, used or expired code)", chat_id)
         await _say(update, _render(context, "bind_failed", valid_days=limits.bind_code_valid_days))
@@ -220,7 +224,7 @@ async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     gone); a refusal is a new message and leaves the reminder as it was."""
     query = update.callback_query
     runtime = _runtime(context)
-    contact = runtime.departments.contact(update.effective_chat.id)
+    contact = await asyncio.to_thread(runtime.departments.contact, update.effective_chat.id)
     if contact is None:
         await query.answer()
         await _say(update, _render(context, "ack_not_contact"))
@@ -235,14 +239,20 @@ async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     # Only a period this chat was asked about: forged data (r:2099-12) would silence
     # future reminders and falsify the compliance export.
-    if not runtime.outbox.delivered(update.effective_chat.id, ack_message_keys(period.key)):
+    asked = await asyncio.to_thread(
+        runtime.outbox.delivered, update.effective_chat.id, ack_message_keys(period.key)
+    )
+    if not asked:
         log.warning("refused 已报送 for %s from chat %s: never asked", period.key, contact.chat_id)
         await query.answer()
         await _say(update, _render(context, "ack_not_asked"))
         return
     name = runtime.departments.names[contact.department]
     user = update.effective_user
-    if runtime.departments.acknowledge(period.key, contact.department, user.id if user else 0):
+    recorded = await asyncio.to_thread(
+        runtime.departments.acknowledge, period.key, contact.department, user.id if user else 0
+    )
+    if recorded:
         when = (
             update.effective_message.date.astimezone(TZ).strftime("%m月%d日 %H:%M")
             if update.effective_message and update.effective_message.date
@@ -305,9 +315,8 @@ async def _show_subscriptions(
 
 async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime = _runtime(context)
-    await _show_subscriptions(
-        update, context, runtime.subscriptions.topics_of(update.effective_chat.id)
-    )
+    chosen = await asyncio.to_thread(runtime.subscriptions.topics_of, update.effective_chat.id)
+    await _show_subscriptions(update, context, chosen)
 
 
 async def on_subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -318,7 +327,7 @@ async def on_subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     if topic not in runtime.subscriptions.topics:
         await _stale_press(update, context)
         return
-    chosen = runtime.subscriptions.toggle(update.effective_chat.id, topic)
+    chosen = await asyncio.to_thread(runtime.subscriptions.toggle, update.effective_chat.id, topic)
     name = runtime.subscriptions.topics[topic]
     await _replace(
         update,
@@ -329,7 +338,9 @@ async def on_subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE
 
 
 async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    _runtime(context).subscriptions.unsubscribe_all(update.effective_chat.id)
+    await asyncio.to_thread(
+        _runtime(context).subscriptions.unsubscribe_all, update.effective_chat.id
+    )
     await _say(update, _render(context, "unsubscribed"))
 
 
@@ -339,7 +350,7 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = update.effective_chat.id
     if await _refuse_in_group(update, context):
         return
-    for reminder in runtime.reminders.scheduled(chat_id):
+    for reminder in await asyncio.to_thread(runtime.reminders.scheduled, chat_id):
         runtime.unschedule_reminder(reminder.id)
     user = update.effective_user
     await asyncio.to_thread(forget, runtime.sessions, chat_id, user.id if user else None)
@@ -423,7 +434,7 @@ async def on_remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime = _runtime(context)
-    mine = runtime.reminders.scheduled(update.effective_chat.id)
+    mine = await asyncio.to_thread(runtime.reminders.scheduled, update.effective_chat.id)
     listed = [{"when": _when_text(r.due_at), "text": r.text} for r in mine]
     buttons = tuple(
         (Button(f"取消 {i}. {r.text[:12]}", f"rx:{r.id}"),) for i, r in enumerate(mine, start=1)
@@ -471,15 +482,25 @@ async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await query.answer()
         await _say(update, _render(context, "reminder_usage"), _quick_buttons())
     elif data.startswith("rx:") and small_number(data[3:]) is not None:
-        reminder = runtime.reminders.get(int(data[3:]))
-        if reminder and runtime.reminders.set_status(reminder.id, "cancelled", chat_id):
-            runtime.unschedule_reminder(reminder.id)
+        reminder = await asyncio.to_thread(_cancel_reminder, runtime, int(data[3:]), chat_id)
+        if reminder is not None:
+            runtime.unschedule_reminder(reminder.id)  # the scheduler's index: on the loop
             await query.answer(toast_text(context, "cancelled"))
             await _say(update, _render(context, "reminder_cancelled", text=reminder.text))
         else:
             await _stale_press(update, context)
     else:
         await _stale_press(update, context)
+
+
+def _cancel_reminder(
+    runtime: SchedulerRuntime, reminder_id: int, chat_id: int
+) -> ReminderInfo | None:
+    """The reminder cancelled; None when it is not this chat's or no longer scheduled."""
+    reminder = runtime.reminders.get(reminder_id)
+    if reminder is None or not runtime.reminders.set_status(reminder.id, "cancelled", chat_id):
+        return None
+    return reminder
 
 
 # ---- admins ----
@@ -491,7 +512,7 @@ async def on_newcode(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     runtime = _runtime(context)
     names = runtime.departments.names
     query = " ".join(context.args or [])
-    matches = runtime.departments.resolve(query)
+    matches = await asyncio.to_thread(runtime.departments.resolve, query)
     if len(matches) != 1:
         if matches:
             text = _render(
@@ -502,7 +523,9 @@ async def on_newcode(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await _say(update, text)
         return
     department = matches[0]
-    code = runtime.departments.new_code(department, update.effective_user.id)
+    code = await asyncio.to_thread(
+        runtime.departments.new_code, department, update.effective_user.id
+    )
     await _say(update, _render(context, "new_code", code=code, department_name=names[department]))
 
 
@@ -526,8 +549,8 @@ async def on_overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         ignored, unbound = runtime.departments.split_overdue(period.key)
         return [names[d] for d in ignored], [names[d] for d in unbound]
 
-    last_ignored, last_unbound = split(last)
-    upcoming_ignored, upcoming_unbound = split(upcoming)
+    last_ignored, last_unbound = await asyncio.to_thread(split, last)
+    upcoming_ignored, upcoming_unbound = await asyncio.to_thread(split, upcoming)
     await _say(
         update,
         _render(
@@ -552,7 +575,9 @@ async def on_remind_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await _say(update, _render(context, "remind_now_ended", covers=period.covers))
         return
     stamp = update.effective_message.date.strftime("%Y%m%d%H%M%S")
-    messages = runtime.duties.reminders_for(period, f"report:{period.key}:manual-{stamp}")
+    messages = await asyncio.to_thread(
+        runtime.duties.reminders_for, period, f"report:{period.key}:manual-{stamp}"
+    )
     count = await asyncio.to_thread(runtime.enqueue, messages)
     await _say(update, _render(context, "remind_now_done", count=count, covers=period.covers))
 
@@ -578,7 +603,8 @@ async def on_compliance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         periods.append(before)
     labels = load_compliance_labels(runtime.settings.paths.responses)
     buffer = io.StringIO()
-    write_compliance_csv(runtime.departments.compliance(periods), labels, buffer, TZ)
+    rows = await asyncio.to_thread(runtime.departments.compliance, periods)
+    write_compliance_csv(rows, labels, buffer, TZ)
     caption = _render(
         context,
         "compliance_caption",

@@ -142,7 +142,8 @@ class Dialogue:
             notes.append(self._render("messages/too_long.j2", limit=self._settings.max_input_chars))
         masked = replace(masked, text=text)
         if self._check_flow is not None:
-            typed_answer = self._check_flow.on_text(masked.text, context)
+            # The check's evaluation and the catalogue's figures: off the event loop.
+            typed_answer = await asyncio.to_thread(self._check_flow.on_text, masked.text, context)
             if typed_answer is not None:
                 return typed_answer
         question = masked.text
@@ -221,10 +222,13 @@ class Dialogue:
             confident = [r for r in results if self._is_confident_topic(r)]
             topics = list(dict.fromkeys(r.intent for r in confident))
             if len(topics) > 1:
-                return self._answer(topics, context, min(r.confidence for r in confident), results)
+                least = min(r.confidence for r in confident)
+                return await asyncio.to_thread(self._answer, topics, context, least, results)
         result = await self._nlu.parse(text)
         log.info("intent=%s confidence=%.2f text=%s", result.intent, result.confidence, text)
-        return self._reply_for(result, context)
+        # Choosing and rendering the reply (the ranker, the catalogue, a self-check started
+        # from words) runs in a worker thread: the event loop only waits.
+        return await asyncio.to_thread(self._reply_for, result, context)
 
     def _is_confident_topic(self, result: NluResult) -> bool:
         return result.intent in self._pack.topics and not self._is_unsure(result)

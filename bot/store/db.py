@@ -23,8 +23,10 @@ def database_url(var_dir: Path, configured: str | None) -> str:
     return f"sqlite:///{var_dir / 'assistant.db'}"
 
 
-def make_engine(url: str) -> Engine:
-    return create_engine(url, pool_pre_ping=True)
+def make_engine(url: str, connections: int | None = None) -> Engine:
+    """`connections`: how many the pool keeps open (a few more are opened when needed)."""
+    sized = {"pool_size": connections} if connections else {}
+    return create_engine(url, pool_pre_ping=True, **sized)
 
 
 def alembic_config() -> Config:

@@ -44,8 +44,23 @@ def write_test_config(tmp_path: Path) -> Path:
     config["admins"] = [ADMIN]
     config["scheduler"]["quiet_hours"] = ["00:00", "00:00"]  # never quiet: tests run any time
     config["scheduler"]["messages_per_second"] = 20
+    # The corpora (masking, hostile input) are pumped in faster than anyone types: no
+    # throttle here; tests/e2e/test_loop.py runs the bot with config.yml's own.
+    config["telegram"]["throttle"] = {"burst": 100_000, "per_second": 1000}
     # The plan's duties ended in 2022; the tests run today under an operator's extension.
     config["scheduler"]["duties"] = {"until": date(2099, 12, 31), "basis": E2E_DUTIES_BASIS}
+    config["paths"] = {name: str(ROOT / value) for name, value in config["paths"].items()}
+    config["paths"]["var"] = str(tmp_path / "var")
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def unthrottled_config(tmp_path: Path) -> Path:
+    """config.yml as shipped but with no message throttle: for tests that type a dozen
+    messages a second into one chat, as nobody does (tests/e2e/test_loop.py has the throttle)."""
+    config = yaml.safe_load((ROOT / "config.yml").read_text("utf-8"))
+    config["telegram"]["throttle"] = {"burst": 100_000, "per_second": 1000}
     config["paths"] = {name: str(ROOT / value) for name, value in config["paths"].items()}
     config["paths"]["var"] = str(tmp_path / "var")
     path = tmp_path / "config.yml"

@@ -14,7 +14,7 @@ import pytest
 
 from bot.channels.plain import to_plain
 from tests.conftest import NluEndpoint, run_bot, spawn_bot
-from tests.e2e.conftest import TOKEN, telegram_env
+from tests.e2e.conftest import TOKEN, telegram_env, unthrottled_config
 from tests.support.botapi import BotApiStandIn, Sent
 from tests.support.check_answers import (
     ENTERPRISE_FACTS,
@@ -32,7 +32,7 @@ def running_bot(
     botapi: BotApiStandIn, nlu_endpoint: NluEndpoint, database_url: str, tmp_path: Path
 ) -> Iterator[tuple[BotApiStandIn, Path]]:
     log_path = tmp_path / "bot.log"
-    env = telegram_env(nlu_endpoint, database_url, botapi)
+    env = telegram_env(nlu_endpoint, database_url, botapi, unthrottled_config(tmp_path))
     process = spawn_bot(["run"], env, log_path)
     try:
         yield botapi, log_path
