@@ -48,6 +48,7 @@ class DialogueSettings:
     ranker_min_raw: float = 2.0
     candidate_floor: float = 0.15
     previous_topic_bonus: float = 0.1
+    self_description_max_chars: int = 30
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             ranker_min_raw=float(dialogue.get("ranker_min_raw", 2.0)),
             candidate_floor=float(dialogue.get("candidate_floor", 0.15)),
             previous_topic_bonus=float(dialogue.get("previous_topic_bonus", 0.1)),
+            self_description_max_chars=int(dialogue.get("self_description_max_chars", 30)),
         ),
         telegram=TelegramSettings(
             base_url=env.get("TELEGRAM_BASE_URL") or telegram.get("base_url") or None,

@@ -217,7 +217,7 @@ class Dialogue:
     async def _understand(self, text: str, context: Context) -> Reply:
         """Several questions in one message get one answer each; otherwise the whole text."""
         segments = split_questions(text, self._settings.max_questions_per_message)
-        if len(segments) > 1:
+        if len(segments) > 1 and not self._declined_whole(text):
             results = [await self._nlu.parse(segment) for segment in segments]
             confident = [r for r in results if self._is_confident_topic(r)]
             topics = list(dict.fromkeys(r.intent for r in confident))
@@ -230,12 +230,21 @@ class Dialogue:
         # from words) runs in a worker thread: the event loop only waits.
         return await asyncio.to_thread(self._reply_for, result, context)
 
+    def _declined_whole(self, text: str) -> bool:
+        """Read whole, the message is declined whatever its parts ask ("制冷与空调特种作业证
+        分为几种?如何报名?" is about a certificate's administration)."""
+        reading = self._read(text)
+        return reading.certificate_admin or reading.about_other_benefit or reading.abuse
+
+    def _read(self, text: str) -> Reading:
+        pack = self._pack
+        return read_message(text, pack.cues, pack.certificates, pack.groups)
+
     def _is_confident_topic(self, result: NluResult) -> bool:
         return result.intent in self._pack.topics and not self._is_unsure(result)
 
     def _reply_for(self, result: NluResult, context: Context) -> Reply:
-        pack, intent = self._pack, result.intent
-        reading = read_message(result.text, pack.cues, pack.certificates, pack.groups)
+        pack, intent, reading = self._pack, result.intent, self._read(result.text)
         context.audience = pack.cues.audience(reading.text) or context.audience
         if reading.abuse and not reading.policy_cue:
             return self._decline(ABUSE_INTENT, result.confidence)
@@ -313,12 +322,18 @@ class Dialogue:
 
     def _asks_about_group(self, result: NluResult, reading: Reading) -> bool:
         """ "我是退役军人，能享受什么": a group named in a general question about the plan,
-        not a question about another programme's benefit."""
+        not a question about another programme's benefit, nor a letter about something else
+        that names the group in passing."""
         if reading.other_benefit:
             return False
         if result.intent in GROUP_INTENTS:
-            return result.confidence < self._settings.decline_confidence_with_cue or (
-                result.intent in self._pack.topics
+            if result.intent in self._pack.topics or (
+                result.intent == FALLBACK_INTENT and reading.policy_cue
+            ):
+                return True
+            return (
+                result.confidence < self._settings.decline_confidence_with_cue
+                and len(reading.text) <= self._settings.self_description_max_chars
             )
         return self._is_unsure(result) and reading.policy_cue
 

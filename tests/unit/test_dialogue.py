@@ -349,6 +349,29 @@ async def test_a_named_group_gets_the_clauses_for_it(
     assert all(s in reply.text for s in sections)
 
 
+async def test_a_letter_naming_a_group_in_passing_is_not_a_self_description(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    q = "我想问一下，农民工和下岗职工培训补贴的审批工作什么时候会继续？补贴款什么时候发？"
+    fake.answers[q] = result(q, ("oos_case_status", 0.6), ("service_claim", 0.1))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "decline" and reply.intent == "oos_case_status"
+
+
+async def test_several_questions_about_a_certificates_administration_are_declined_whole(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    q = "制冷与空调作业证分为几种?如何报名?"
+    for part, intent in [
+        ("制冷与空调作业证分为几种", "special_operations"),
+        ("如何报名", "service_claim"),
+    ]:
+        fake.answers[part] = result(part, (intent, 0.9))
+    fake.answers[q] = result(q, ("special_operations", 0.6))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "decline" and not reply.sections
+
+
 async def test_another_programmes_benefit_is_declined_with_its_pointer(
     dialogue: Dialogue, fake: FakeNlu
 ):
