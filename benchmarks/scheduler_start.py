@@ -19,13 +19,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, insert
 from telegram import Bot
 
 from benchmarks.table import machine, print_table
+from bot.clock import now_utc
 from bot.config import load_settings
 from bot.policy_pack import load_policy_pack
 from bot.render import Renderer
@@ -86,7 +87,7 @@ async def _measure(url: str, spread: timedelta) -> StartUp:
     pack = load_policy_pack(settings.paths.policy)
     engine = make_engine(url)
     migrate(engine)
-    add_reminders(engine, REMINDERS, datetime.now(UTC), spread)
+    add_reminders(engine, REMINDERS, now_utc(), spread)
     runtime = SchedulerRuntime(
         settings,
         session_factory(engine),

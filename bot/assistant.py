@@ -8,7 +8,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
 from typing import Protocol
 
 from sqlalchemy.orm import sessionmaker
@@ -16,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from bot.catalogue.lookup import CatalogueFigures, figure_source
 from bot.catalogue.spec import load_spec
 from bot.catalogue.store import CatalogueStore
+from bot.clock import Clock
 from bot.config import Settings
 from bot.dialogue.check_flow import CheckFlow
 from bot.dialogue.core import Dialogue
@@ -43,6 +43,7 @@ class Assistant:
     nlu: NluClient
     dialogue: Dialogue
     sessions: sessionmaker
+    clock: Clock  # the process's one clock (bot.clock), handed on to the scheduler runtime
     catalogue: CatalogueStore | None = None
     # Watches the embedded NLU service (None with an external one).
     nlu_supervisor: NluSupervisor | None = None
@@ -62,6 +63,7 @@ def build_check_flow(
     renderer: Renderer,
     reminders: bool,
     catalogue: CatalogueStore | None = None,
+    clock: Clock | None = None,
 ) -> CheckFlow:
     """With a catalogue store, the check asks occupation and level once a version is loaded."""
     policy = settings.paths.policy
@@ -71,7 +73,8 @@ def build_check_flow(
         load_questions(policy),
         catalogue_loaded=(lambda: catalogue.latest() is not None) if catalogue else lambda: False,
     )
-    return CheckFlow(selfcheck, renderer, date.today, offer_reminder=reminders)
+    clock = clock or Clock.named(settings.scheduler.timezone)
+    return CheckFlow(selfcheck, renderer, clock.today, offer_reminder=reminders)
 
 
 def build_ranker(settings: Settings, pack: PolicyPack) -> TopicRanker:
@@ -95,8 +98,11 @@ def build_dialogue(
     reminders: bool = False,
     pack: PolicyPack | None = None,
     renderer: Renderer | None = None,
+    clock: Clock | None = None,
 ) -> Assistant:
-    """`reminders`: the channel can deliver reminders (Telegram with the scheduler)."""
+    """`reminders`: the channel can deliver reminders (Telegram with the scheduler).
+    `clock`: the process's one clock (default: the system's, in scheduler.timezone)."""
+    clock = clock or Clock.named(settings.scheduler.timezone)
     pack = pack or load_policy_pack(settings.paths.policy)
     renderer = renderer or Renderer(settings.paths.responses, pack)
     sessions = open_database(settings)
@@ -106,8 +112,9 @@ def build_dialogue(
         renderer,
         nlu,
         settings.dialogue,
+        today=clock.today,
         misses=MissLog(sessions),
-        check_flow=build_check_flow(settings, renderer, reminders, catalogue),
+        check_flow=build_check_flow(settings, renderer, reminders, catalogue, clock),
         ranker=build_ranker(settings, pack),
         figures=CatalogueFigures(
             catalogue,
@@ -116,7 +123,7 @@ def build_dialogue(
             on_error=lambda exc: log.warning("catalogue lookup failed: %s", type(exc).__name__),
         ),
     )
-    return Assistant(settings, pack, renderer, nlu, dialogue, sessions, catalogue)
+    return Assistant(settings, pack, renderer, nlu, dialogue, sessions, clock, catalogue)
 
 
 class StartingService(Protocol):
@@ -161,9 +168,11 @@ async def running_assistant(
     metrics: Metrics | None = None,
     on_wait: Callable[[str], None] | None = None,
     service_factory: Callable[[Settings], StartingService] | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Assistant]:
     """Yield a ready assistant; start (and finally stop) the NLU service if none is configured.
     `on_wait` gets a progress line (responses/messages/nlu_starting.j2) while it loads."""
+    clock = clock or Clock.named(settings.scheduler.timezone)
     pack = load_policy_pack(settings.paths.policy)
     renderer = Renderer(settings.paths.responses, pack)
     service: StartingService | None = None
@@ -175,7 +184,7 @@ async def running_assistant(
 
         def progress(seconds: int) -> None:
             if on_wait is not None:
-                text = renderer.render("messages/nlu_starting.j2", date.today(), seconds=seconds)
+                text = renderer.render("messages/nlu_starting.j2", clock.today(), seconds=seconds)
                 on_wait(text)
 
         await start_with_progress(
@@ -201,7 +210,7 @@ async def running_assistant(
         on_latency=metrics.nlu_latency.observe if metrics else None,
     )
     try:
-        assistant = build_dialogue(settings, client, reminders, pack, renderer)
+        assistant = build_dialogue(settings, client, reminders, pack, renderer, clock)
         assistant.nlu_supervisor = supervisor
         yield assistant
     finally:

@@ -98,11 +98,11 @@ def _schedule(year: int | None, ics: str | None) -> int:
     from pathlib import Path
 
     from bot.channels.plain import to_plain
+    from bot.clock import Clock
     from bot.policy_pack import load_policy_pack
     from bot.render import Renderer
     from scheduler.agenda import DutyRules, agenda
     from scheduler.ics import agenda_ics
-    from scheduler.reporting import today_local
 
     if year is not None and not 1900 < year < 9999:
         sys.stderr.write(f"年份不对：{year}。请写四位数的年份，例如 --year 2021。\n")
@@ -110,7 +110,8 @@ def _schedule(year: int | None, ics: str | None) -> int:
     settings = load_settings()
     pack = load_policy_pack(settings.paths.policy)
     renderer = Renderer(settings.paths.responses, pack)
-    today = today_local()
+    clock = Clock.named(settings.scheduler.timezone)
+    today = clock.today()
     dates = agenda(year or today.year, DutyRules.from_settings(settings, pack.plan))
     table = renderer.render("schedule/table.j2", today, agenda=dates, for_operator=True)
     sys.stdout.write(to_plain(table) + "\n")
@@ -119,7 +120,7 @@ def _schedule(year: int | None, ics: str | None) -> int:
     if not dates.dates:
         sys.stderr.write(f"未写入 {ics}：{dates.year}年没有部门报送日程。\n")
         return 1
-    Path(ics).write_bytes(agenda_ics(dates, renderer, today))
+    Path(ics).write_bytes(agenda_ics(dates, renderer, clock))
     sys.stdout.write(f"已写入 {ics}（{len(dates.dates)}个日程，可导入手机日历）\n")
     return 0
 
@@ -128,6 +129,7 @@ def _check_json() -> int:
     """Facts on stdin → verdicts on stdout; bad input → a clear message on stderr, exit 2."""
     import json
 
+    from bot.clock import Clock
     from bot.eligibility.facts import FactError
     from bot.eligibility.service import load_checker
 
@@ -149,7 +151,8 @@ def _check_json() -> int:
         figures = figure_source(store, load_spec(settings.paths.policy))
     checker = load_checker(settings.paths.policy, figures)
     try:
-        result = checker.check_raw(facts)
+        # A `today` in the facts wins over the clock's (tests and what-if questions).
+        result = checker.check_raw(facts, Clock.named(settings.scheduler.timezone).today())
     except FactError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
+from bot.clock import now_utc
 from bot.privacy import mask
 from bot.spreadsheet import safe_cell
 from bot.store.models import UnansweredQuestion
@@ -39,7 +40,7 @@ class MissLog:
         with self._sessions.begin() as session:
             session.add(
                 UnansweredQuestion(
-                    asked_at=datetime.now(UTC),
+                    asked_at=now_utc(),
                     text=mask(text),
                     chat_hash=asked_in.get(),
                     kind=kind,

@@ -23,11 +23,11 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import sessionmaker
 from telegram.constants import MessageLimit
 
+from bot.clock import Clock
 from bot.privacy import mask
 from bot.render import Renderer, telegram_length
 from bot.store.models import Broadcast, Delivery
-from scheduler.outbox import CANCELLED, PENDING, SENDING, SENT, UNCERTAIN, Outbox, now_utc
-from scheduler.reporting import today_local
+from scheduler.outbox import CANCELLED, PENDING, SENDING, SENT, UNCERTAIN, Outbox
 from scheduler.subscriptions import Subscriptions
 
 BROADCAST_PREFIX = "b:"  # b:<id>:ok / b:<id>:no
@@ -95,8 +95,10 @@ class Broadcasts:
         outbox: Outbox,
         subscriptions: Subscriptions,
         renderer: Renderer,
+        clock: Clock,
         draft_valid: timedelta = timedelta(hours=24),
     ) -> None:
+        self._clock = clock
         self._draft_valid = draft_valid
         self._sessions = sessions
         self._outbox = outbox
@@ -107,7 +109,7 @@ class Broadcasts:
         """The message every subscriber gets."""
         return self._renderer.render(
             "scheduled/broadcast_message.j2",
-            today_local(),
+            self._clock.today(),
             body=text,
             topic_name=self._subscriptions.topics.get(topic, topic),
         )
@@ -127,7 +129,7 @@ class Broadcasts:
                 text=text,
                 topic=topic,
                 created_by=admin,
-                created_at=now_utc(),
+                created_at=self._clock.now(),
                 status=DRAFT,
                 reported=False,
                 send_at=send_at,
@@ -145,7 +147,7 @@ class Broadcasts:
                 .where(
                     Broadcast.id == broadcast_id,
                     Broadcast.status == DRAFT,
-                    Broadcast.created_at >= now_utc() - self._draft_valid,
+                    Broadcast.created_at >= self._clock.now() - self._draft_valid,
                 )
                 .values(status=SCHEDULED)
                 .returning(Broadcast.topic, Broadcast.send_at)
@@ -157,7 +159,7 @@ class Broadcasts:
 
     def fan_out_due(self, now: datetime | None = None) -> dict[int, int]:
         """Queue every confirmed broadcast whose time has come: {id: rows added}."""
-        now = now or now_utc()
+        now = now or self._clock.now()
         with self._sessions() as session:
             due = session.scalars(
                 select(Broadcast.id)
@@ -178,7 +180,7 @@ class Broadcasts:
         """One transaction: `scheduled → queued` (or `empty`) and one row per subscriber,
         after their quiet hours. None when another process got there first or it was
         cancelled meanwhile."""
-        now = now or now_utc()
+        now = now or self._clock.now()
         with self._sessions.begin() as session:
             # The conditional UPDATE takes the row's lock: a concurrent cancel or a second
             # scheduler waits for this transaction, then finds the status changed.

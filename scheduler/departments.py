@@ -16,9 +16,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from bot.clock import now_utc
 from bot.spreadsheet import safe_cell
 from bot.store.models import BindAttempt, BindCode, DepartmentContact, ReportAck
-from scheduler.outbox import now_utc
 from scheduler.reporting import Period
 
 # No 0/O/1/I: codes are read aloud and typed by hand.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from bot.dialogue.types import Button
 from bot.render import Renderer
@@ -16,7 +16,6 @@ from scheduler.calendar import WorkCalendar
 from scheduler.departments import Departments
 from scheduler.outbox import Outgoing
 from scheduler.reporting import (
-    TZ,
     DutyTerm,
     Period,
     ReportSchedule,
@@ -45,10 +44,11 @@ class Duties:
     renderer: Renderer
     admins: frozenset[int]
     term: DutyTerm
+    zone: tzinfo  # the clock's: the days and send_at are local
     tips_stop: bool = True  # the weekly tips stop with the plan (said in the admins' notice)
 
     def due_messages(self, now: datetime) -> list[Outgoing]:
-        local = now.astimezone(TZ)
+        local = now.astimezone(self.zone)
         today = local.date()
         if local.time() < self.schedule.send_at:
             return []
@@ -112,7 +112,7 @@ class Duties:
             return []
         return self.reminders_for(period, f"report:{period.key}:{today.isoformat()}", today)
 
-    def reminders_for(self, period: Period, key: str, today: date | None = None) -> list[Outgoing]:
+    def reminders_for(self, period: Period, key: str, today: date) -> list[Outgoing]:
         """The report reminder for every contact of a department that has not reported;
         none for a period no duty covers."""
         if not self.term.covers(period.covered):
@@ -121,7 +121,7 @@ class Duties:
             self.departments.overdue(period.key),
             key,
             "report_reminder",
-            today or date.today(),
+            today,
             self._ack_button(period),
             due=period.due,
             covers=period.covers,

@@ -9,22 +9,21 @@ from datetime import date, datetime, timedelta
 from icalendar import Calendar, Event
 
 from bot.channels.plain import to_plain
+from bot.clock import Clock
 from bot.render import Renderer
 from scheduler.agenda import Agenda, DutyDate
-from scheduler.outbox import now_utc
 
 UID_DOMAIN = "skills-policy-assistant"
 PRODID = "-//skills-policy-assistant//department schedule//ZH"
 
 
-def agenda_ics(
-    agenda: Agenda, renderer: Renderer, today: date, stamp: datetime | None = None
-) -> bytes:
-    """The agenda's dates as .ics bytes (UTF-8). An agenda with no dates has no file: the
-    caller says why instead (RFC 5545 wants at least one component)."""
+def agenda_ics(agenda: Agenda, renderer: Renderer, clock: Clock) -> bytes:
+    """The agenda's dates as .ics bytes (UTF-8), stamped with the clock's now, named in its
+    zone. An agenda with no dates has no file: the caller says why instead (RFC 5545 wants
+    at least one component)."""
     if not agenda.dates:
         raise ValueError(f"no department dates in {agenda.year}")
-    stamp = stamp or now_utc()
+    today, stamp = clock.today(), clock.now()
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -32,7 +31,7 @@ def agenda_ics(
     calendar.add("method", "PUBLISH")
     name = _plain(renderer, "calendar_name", today, year=agenda.year)
     calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", "Asia/Shanghai")
+    calendar.add("x-wr-timezone", clock.zone.key)  # scheduler.timezone
     for duty in agenda.dates:
         calendar.add_component(_event(duty, agenda, renderer, today, stamp))
     return calendar.to_ical()

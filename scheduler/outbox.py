@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from bot.clock import now_utc
 from bot.dialogue.types import Button
 from bot.store.models import Delivery
 
@@ -38,10 +39,6 @@ class Claimed:
     text: str
     buttons: tuple[tuple[Button, ...], ...]
     attempts: int
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 class Outbox:

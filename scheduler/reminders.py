@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import now_utc
 from bot.privacy import mask
 from bot.store.models import Reminder
-from scheduler.outbox import now_utc
 
 SCHEDULED, SENT, CANCELLED = "scheduled", "sent", "cancelled"
 CLAIM_WORDS = ("申领", "领取", "补贴", "领钱")

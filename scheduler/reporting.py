@@ -4,12 +4,9 @@ by the 1st of each month), and when a report counts as overdue. Pure date arithm
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date, time
 
 from scheduler.calendar import WorkCalendar
-
-TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -125,11 +122,3 @@ def last_duty_day(term: DutyTerm, schedule: ReportSchedule, calendar: WorkCalend
         last = max(last, year_end_day(year, calendar))
     return last
 
-
-def today_local() -> date:
-    """Today in Asia/Shanghai, whatever the host's timezone."""
-    return datetime.now(TZ).date()
-
-
-def at(day: date, when: time) -> datetime:
-    return datetime.combine(day, when, tzinfo=TZ)

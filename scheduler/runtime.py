@@ -13,7 +13,6 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import sessionmaker
 from telegram import Bot
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.policy_pack import PolicyPack
 from bot.render import Renderer
@@ -31,7 +31,7 @@ from scheduler.catch_up import last_fire_time
 from scheduler.departments import Departments
 from scheduler.duties import Duties
 from scheduler.leader import Leadership
-from scheduler.outbox import Outbox, Outgoing, now_utc
+from scheduler.outbox import Outbox, Outgoing
 from scheduler.ratelimit import SendLimiter
 from scheduler.reminder_index import JOBSTORE as REMINDER_JOBSTORE
 from scheduler.reminder_index import ReminderIndex
@@ -63,6 +63,8 @@ class SchedulerRuntime:
     pack: PolicyPack
     # The process's one send rate, shared with the replies to people (None: the outbox's own).
     limiter: SendLimiter | None = None
+    # The process's one clock (config.yml → scheduler.timezone); None: the system's.
+    clock: Clock = None  # type: ignore[assignment]
     outbox: Outbox = field(init=False)
     departments: Departments = field(init=False)
     subscriptions: Subscriptions = field(init=False)
@@ -80,15 +82,20 @@ class SchedulerRuntime:
 
     def __post_init__(self) -> None:
         config = self.settings.scheduler
+        if self.clock is None:
+            self.clock = Clock.named(config.timezone)
         self.outbox = Outbox(self.sessions)
         self.reminders = Reminders(self.sessions)
         self.departments = Departments(self.sessions, self.settings.departments)
-        self.subscriptions = Subscriptions(self.sessions, config.topics, config.quiet_hours)
+        self.subscriptions = Subscriptions(
+            self.sessions, config.topics, config.quiet_hours, self.clock
+        )
         self.broadcasts = Broadcasts(
             self.sessions,
             self.outbox,
             self.subscriptions,
             self.renderer,
+            self.clock,
             timedelta(hours=self.settings.retention.broadcast_draft_hours),
         )
         self.rules = DutyRules.from_settings(self.settings, self.pack.plan)
@@ -99,6 +106,7 @@ class SchedulerRuntime:
             self.renderer,
             self.settings.admins,
             self.rules.term,
+            self.clock.zone,
             tips_stop=not config.tip_keep_after_plan,
         )
         self.sender = Sender(
@@ -157,7 +165,7 @@ class SchedulerRuntime:
         if uncertain:
             log.warning("%d deliveries were in flight at the last stop; not resent", uncertain)
         config = self.settings.scheduler
-        zone = ZoneInfo(config.timezone)
+        zone = self.clock.zone
         scheduler = AsyncIOScheduler(
             timezone=zone,
             jobstores={"default": MemoryJobStore(), REMINDER_JOBSTORE: MemoryJobStore()},
@@ -195,7 +203,7 @@ class SchedulerRuntime:
         scheduler.start()
         self._scheduler = scheduler
         # Started first: the reminders are then added a batch at a time, the loop free between.
-        wanted = await asyncio.to_thread(self._index.due_soon, now_utc())
+        wanted = await asyncio.to_thread(self._index.due_soon, self.clock.now())
         synced = await self._index.apply(wanted)
         log.info("%d reminder(s) due soon indexed", synced.added)
         # Catch up what fell due while no scheduler was active; message keys prevent repeats.
@@ -212,7 +220,7 @@ class SchedulerRuntime:
             day_of_week=config.tip_day,
             hour=int(tip_hour),
             minute=int(tip_minute),
-            timezone=ZoneInfo(config.timezone),
+            timezone=self.clock.zone,
         )
 
     async def _step_down(self) -> None:
@@ -230,7 +238,7 @@ class SchedulerRuntime:
         if self._index is None:
             return
         index = self._index
-        wanted = await asyncio.to_thread(index.due_soon, now or now_utc())
+        wanted = await asyncio.to_thread(index.due_soon, now or self.clock.now())
         if self._index is index:  # not stepped down meanwhile
             synced = await index.apply(wanted)
             if synced.added or synced.removed:
@@ -240,7 +248,7 @@ class SchedulerRuntime:
         """Index a new reminder now if this process is active and it is due soon; otherwise
         the active scheduler's syncs reach it."""
         if self._index is not None:
-            self._index.add(reminder.id, reminder.due_at, now_utc())
+            self._index.add(reminder.id, reminder.due_at, self.clock.now())
 
     def unschedule_reminder(self, reminder_id: int) -> None:
         if self._index is not None:
@@ -257,15 +265,14 @@ class SchedulerRuntime:
         reminder = await asyncio.to_thread(self.reminders.get, reminder_id)
         if reminder is None or reminder.status != "scheduled":
             return False
-        now = now or now_utc()
-        local_due = reminder.due_at.astimezone(ZoneInfo(self.settings.scheduler.timezone))
+        now = now or self.clock.now()
         text = self.renderer.render(
             "scheduled/reminder.j2",
-            date.today(),
+            self.clock.local(now).date(),
             text=reminder.text,
             kind=reminder.kind,
             late=(now - reminder.due_at).total_seconds() > LATE_AFTER_SECONDS,
-            due=local_due.strftime("%m月%d日 %H:%M"),
+            due=self.clock.short_text(reminder.due_at),
         )
         await asyncio.to_thread(
             self.outbox.enqueue, [Outgoing(f"reminder:{reminder.id}", reminder.chat_id, text)]
@@ -279,7 +286,7 @@ class SchedulerRuntime:
     async def catch_up_weekly_tip(self, now: datetime | None = None) -> int:
         """The last tip time, if it passed within TIP_CATCH_UP while no scheduler was active
         and that week's tip went to nobody: send it now."""
-        now = now or now_utc()
+        now = now or self.clock.now()
         missed = last_fire_time(self.tip_trigger(), now - TIP_CATCH_UP, now)
         if missed is None:
             return 0
@@ -290,7 +297,7 @@ class SchedulerRuntime:
         return added
 
     def tip_key(self, week_of: datetime) -> str:
-        local = week_of.astimezone(ZoneInfo(self.settings.scheduler.timezone))
+        local = self.clock.local(week_of)
         year, week, _ = local.isocalendar()
         return f"tip:{year}-W{week:02d}"
 
@@ -300,13 +307,13 @@ class SchedulerRuntime:
         """This week's tip (or the week of `week_of`'s, sent now), drawn in turn from the
         policy pack's topics. The tips publicise the plan: they stop when it ends, unless
         the operator keeps them (each then says plainly that the plan has ended)."""
-        now = now or now_utc()
+        now = now or self.clock.now()
         week_of = week_of or now
-        local = week_of.astimezone(ZoneInfo(self.settings.scheduler.timezone))
+        local = self.clock.local(week_of)
         if self.pack.plan.ended(local.date()) and not self.settings.scheduler.tip_keep_after_plan:
             return 0
         topics = list(self.pack.topics.values())
-        topic = topics[(week_of.date() - TIP_EPOCH).days // 7 % len(topics)]
+        topic = topics[(local.date() - TIP_EPOCH).days // 7 % len(topics)]
         text = self.renderer.render(
             "scheduled/weekly_tip.j2",
             local.date(),
@@ -332,7 +339,7 @@ class SchedulerRuntime:
 
     async def purge_expired(self, now: datetime | None = None) -> Purged:
         purged = await asyncio.to_thread(
-            purge, self.sessions, now or now_utc(), self.settings.retention
+            purge, self.sessions, now or self.clock.now(), self.settings.retention
         )
         log.info("retention: %s", purged)
         return purged
@@ -340,7 +347,7 @@ class SchedulerRuntime:
     # ---- work ----
 
     async def run_duties(self, now: datetime | None = None) -> int:
-        messages = await asyncio.to_thread(self.duties.due_messages, now or now_utc())
+        messages = await asyncio.to_thread(self.duties.due_messages, now or self.clock.now())
         added = await asyncio.to_thread(self.outbox.enqueue, messages)
         if added:
             log.info("department duties: %d message(s) queued", added)
@@ -382,7 +389,7 @@ class SchedulerRuntime:
                 continue
             self._wake.clear()
             next_due = await asyncio.to_thread(self.outbox.next_due)
-            delay = poll if next_due is None else (next_due - now_utc()).total_seconds()
+            delay = poll if next_due is None else (next_due - self.clock.now()).total_seconds()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.2, min(delay, poll)))
 
@@ -391,7 +398,7 @@ class SchedulerRuntime:
         for report in reports:
             text = self.renderer.render(
                 "scheduled/broadcast_report.j2",
-                date.today(),
+                self.clock.today(),
                 id=report.broadcast_id,
                 counts=report.counts,
                 outcome=report.outcome,

@@ -10,8 +10,9 @@ from dataclasses import InitVar, dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
+from bot.clock import now_utc
 from bot.dialogue.types import Button
-from scheduler.outbox import BLOCKED, FAILED, SENT, UNCERTAIN, Claimed, Outbox, now_utc
+from scheduler.outbox import BLOCKED, FAILED, SENT, UNCERTAIN, Claimed, Outbox
 from scheduler.ratelimit import SendLimiter
 
 log = logging.getLogger(__name__)

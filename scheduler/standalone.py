@@ -12,6 +12,7 @@ from contextlib import AsyncExitStack
 from telegram import Bot
 
 from bot.assistant import open_database
+from bot.clock import Clock
 from bot.config import Settings
 from bot.observability import HealthServer, Metrics
 from bot.policy_pack import load_policy_pack
@@ -28,7 +29,12 @@ async def run_scheduler(settings: Settings) -> None:
     bot = Bot(settings.telegram.token or "", base_url=f"{base}/bot")
     pack = load_policy_pack(settings.paths.policy)
     runtime = SchedulerRuntime(
-        settings, open_database(settings), Renderer(settings.paths.responses, pack), bot, pack
+        settings,
+        open_database(settings),
+        Renderer(settings.paths.responses, pack),
+        bot,
+        pack,
+        clock=Clock.named(settings.scheduler.timezone),  # the process's one clock
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import Clock
 from bot.store.models import Delivery, Subscriber, UtcDateTime
-from scheduler.outbox import PENDING, now_utc
-from scheduler.reporting import TZ
+from scheduler.outbox import PENDING
 
 
 def _hhmm(text: str) -> time:
@@ -19,9 +19,9 @@ def _hhmm(text: str) -> time:
     return time(int(hour), int(minute))
 
 
-def after_quiet_hours(moment: datetime, start: str, end: str) -> datetime:
-    """`moment`, or the end of the quiet window (Asia/Shanghai) when it falls inside it."""
-    local = moment.astimezone(TZ)
+def after_quiet_hours(moment: datetime, start: str, end: str, zone: tzinfo) -> datetime:
+    """`moment`, or the end of the quiet window (local time in `zone`) when it falls inside it."""
+    local = moment.astimezone(zone)
     quiet_start, quiet_end = _hhmm(start), _hhmm(end)
     now = local.time()
     overnight = quiet_start > quiet_end
@@ -31,16 +31,21 @@ def after_quiet_hours(moment: datetime, start: str, end: str) -> datetime:
     if not inside:
         return moment
     day = local.date() + timedelta(days=1) if overnight and now >= quiet_start else local.date()
-    return datetime.combine(day, quiet_end, tzinfo=TZ)
+    return datetime.combine(day, quiet_end, tzinfo=zone)
 
 
 class Subscriptions:
     def __init__(
-        self, sessions: sessionmaker, topics: dict[str, str], quiet_hours: tuple[str, str]
+        self,
+        sessions: sessionmaker,
+        topics: dict[str, str],
+        quiet_hours: tuple[str, str],
+        clock: Clock,
     ) -> None:
         self._sessions = sessions
         self.topics = topics
         self._quiet = quiet_hours
+        self._clock = clock
 
     def topics_of(self, chat_id: int) -> set[str]:
         with self._sessions() as session:
@@ -61,7 +66,7 @@ class Subscriptions:
                     topics="",
                     quiet_start=self._quiet[0],
                     quiet_end=self._quiet[1],
-                    consent_at=now_utc(),
+                    consent_at=self._clock.now(),
                     active=True,
                 )
                 session.add(row)
@@ -161,7 +166,7 @@ class Subscriptions:
             ]
 
     def not_before(self, quiet_start: str, quiet_end: str, now: datetime) -> datetime:
-        return after_quiet_hours(now, quiet_start, quiet_end)
+        return after_quiet_hours(now, quiet_start, quiet_end, self._clock.zone)
 
 
 def _subscribes_to(topic: str) -> ColumnElement[bool]:

@@ -1,13 +1,11 @@
 """Read a date and time in everyday Chinese ("下周五上午", "3月1日", "明天下午3点半",
-"2027年3月1日 15:30", "3天后") against a moment in Asia/Shanghai."""
+"2027年3月1日 15:30", "3天后") against a moment, in the configured time zone (bot.clock)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-
-from scheduler.reporting import TZ
+from datetime import date, datetime, time, timedelta, tzinfo
 
 DEFAULT_TIME = time(9, 0)
 _DIGITS = {
@@ -46,7 +44,7 @@ class WhenError(ValueError):
 
 @dataclass(frozen=True)
 class When:
-    moment: datetime  # Asia/Shanghai
+    moment: datetime  # in the zone asked for
     matched: str  # the words that gave it, to strip from the reminder text
 
 
@@ -124,8 +122,9 @@ def _time_part(text: str) -> tuple[time | None, str]:
     return time(hour, minute), words
 
 
-def parse_when(text: str, now: datetime) -> When:
-    local_now = now.astimezone(TZ)
+def parse_when(text: str, now: datetime, zone: tzinfo) -> When:
+    """The moment `text` names, in `zone` (the clock's), after `now`."""
+    local_now = now.astimezone(zone)
     try:
         day, date_words = _date_part(text, local_now.date())
     except ValueError:
@@ -135,9 +134,9 @@ def parse_when(text: str, now: datetime) -> When:
         raise WhenError("没看出是什么时候。可以说“下周五上午”“3月1日”或“明天下午3点”。")
     if day is None:  # only a time: today, or tomorrow if it has passed
         day = local_now.date()
-        if datetime.combine(day, moment_time, tzinfo=TZ) <= local_now:  # type: ignore[arg-type]
+        if datetime.combine(day, moment_time, tzinfo=zone) <= local_now:  # type: ignore[arg-type]
             day += timedelta(days=1)
-    moment = datetime.combine(day, moment_time or DEFAULT_TIME, tzinfo=TZ)
+    moment = datetime.combine(day, moment_time or DEFAULT_TIME, tzinfo=zone)
     if moment <= local_now:
         raise WhenError("这个时间已经过去了，请换一个以后的时间。")
     if moment - local_now > timedelta(days=366 * 2):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import sessionmaker
 
+from bot.clock import Clock
 from bot.config import Settings, load_settings
 from bot.policy_pack import PolicyPack, load_policy_pack
 from bot.render import Renderer
@@ -165,6 +166,11 @@ def run_bot(
         timeout=timeout,
     )
 
+
+# The configured time zone (config.yml → scheduler.timezone), and the system's clock in it
+# (for tests that compare with what a running bot says today).
+CLOCK = Clock.named(load_settings(ROOT / "config.yml", env={}).scheduler.timezone)
+TZ = CLOCK.zone
 
 PLAN_DAY = date(2020, 6, 1)
 TODAY = date(2026, 11, 25)

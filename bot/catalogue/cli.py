@@ -30,12 +30,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.catalogue.importer import CatalogueImporter, SourceError
     from bot.catalogue.spec import load_spec
     from bot.catalogue.store import CatalogueStore
+    from bot.clock import Clock
     from bot.policy_pack import load_policy_pack
     from bot.render import Renderer
 
     renderer = Renderer(settings.paths.responses, load_policy_pack(settings.paths.policy))
     store = CatalogueStore(open_database(settings), cache_seconds=0)
-    importer = CatalogueImporter(store, load_spec(settings.paths.policy), renderer)
+    clock = Clock.named(settings.scheduler.timezone)
+    importer = CatalogueImporter(store, load_spec(settings.paths.policy), renderer, clock.today)
     if args.action == "show":
         print(to_plain(importer.show_text(args.occupation)))
         return 0

@@ -4,6 +4,7 @@ admin's upload in Telegram, so both give the same report."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -51,10 +52,17 @@ def check_source(source: str) -> str:
 
 
 class CatalogueImporter:
-    def __init__(self, store: CatalogueStore, spec: CatalogueSpec, renderer: Renderer) -> None:
+    def __init__(
+        self,
+        store: CatalogueStore,
+        spec: CatalogueSpec,
+        renderer: Renderer,
+        today: Callable[[], date],  # the clock's (bot.clock)
+    ) -> None:
         self.store = store
         self.spec = spec
         self._renderer = renderer
+        self._today = today
 
     def check(self, data: bytes, file_name: str) -> ImportReport:
         return read_catalogue(data, file_name, self.spec)
@@ -105,7 +113,7 @@ class CatalogueImporter:
     def _render(self, name: str, **extra: object) -> str:
         return self._renderer.render(
             f"catalogue/{name}",
-            date.today(),
+            self._today(),
             label=self.spec.level_labels,
             max_shown=MAX_SHOWN,
             **extra,

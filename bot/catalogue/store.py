@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue.reader import Entry
+from bot.clock import now_utc
 from bot.store.models import CatalogueEntry, CatalogueStatus, CatalogueVersion
 
 DRAFT_LIFETIME = timedelta(days=1)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

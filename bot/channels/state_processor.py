@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from telegram import Update
@@ -30,6 +30,7 @@ from telegram.ext import BaseUpdateProcessor, ContextTypes
 
 from bot.channels.chat_state import ChatState, state_from_plain, state_to_plain
 from bot.channels.throttle import ChatThrottle, Verdict
+from bot.clock import now_utc
 from bot.store.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,6 @@ MAX_PENDING_UPDATES = 4096
 Warn = Callable[[Update], Awaitable[None]]
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class _Turn:
     """The lock that orders one chat's updates, and how many updates hold or await it."""
@@ -61,7 +58,7 @@ class ChatStateProcessor(BaseUpdateProcessor):
     def __init__(
         self,
         workers: int = 1,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = now_utc,
         throttle: ChatThrottle | None = None,
     ) -> None:
         # python-telegram-bot's own limit counts updates waiting for their chat too; the

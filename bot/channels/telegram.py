@@ -35,6 +35,7 @@ from bot.channels.telegram_limits import SharedRateLimiter
 from bot.channels.telegram_scheduler import RUNTIME_KEY, on_reminders, on_subscribe
 from bot.channels.telegram_scheduler import add_handlers as add_scheduler_handlers
 from bot.channels.throttle import ChatThrottle
+from bot.clock import Clock
 from bot.config import Settings
 from bot.dialogue.core import Dialogue
 from bot.dialogue.payloads import TOPIC_PREFIX
@@ -47,7 +48,6 @@ from bot.store.conversations import ConversationStore
 from bot.store.db import database_url
 from bot.store.retention import chat_key
 from scheduler.ratelimit import SendLimiter
-from scheduler.reporting import today_local
 from scheduler.runtime import SchedulerRuntime
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ ASSISTANT_KEY = "assistant"
 STACK_KEY = "exit_stack"
 METRICS_KEY = "metrics"
 LIMITER_KEY = "send_limiter"
+CLOCK_KEY = "clock"
 
 
 async def send_reply(message: Message, reply: Reply) -> None:
@@ -207,7 +208,13 @@ async def _post_init(application: Application) -> None:
     application.bot_data[STACK_KEY] = stack
     metrics: Metrics = application.bot_data[METRICS_KEY]
     assistant = await stack.enter_async_context(
-        running_assistant(settings, reminders=True, metrics=metrics, on_wait=log.info)
+        running_assistant(
+            settings,
+            reminders=True,
+            metrics=metrics,
+            on_wait=log.info,
+            clock=application.bot_data[CLOCK_KEY],
+        )
     )
     application.bot_data[ASSISTANT_KEY] = assistant
     runtime = SchedulerRuntime(
@@ -217,6 +224,7 @@ async def _post_init(application: Application) -> None:
         application.bot,
         assistant.pack,
         limiter=application.bot_data[LIMITER_KEY],
+        clock=assistant.clock,
     )
     application.bot_data[RUNTIME_KEY] = runtime
     processor = application.update_processor
@@ -248,7 +256,7 @@ def _slow_down_sender(assistant: Assistant) -> Callable[[Update], Awaitable[None
         message = update.effective_message
         if message is None:
             return
-        text = assistant.renderer.render("messages/slow_down.j2", today_local())
+        text = assistant.renderer.render("messages/slow_down.j2", assistant.clock.today())
         await message.reply_text(text, parse_mode=ParseMode.HTML)
 
     return warn
@@ -281,6 +289,7 @@ async def _post_shutdown(application: Application) -> None:
 def build_application(settings: Settings) -> Application:
     telegram = settings.telegram
     metrics = Metrics()
+    clock = Clock.named(settings.scheduler.timezone)  # the process's one clock
     # One send rate for the process: the outbox (scheduler/runtime.py) and every reply.
     limiter = SendLimiter(
         settings.scheduler.messages_per_second, settings.scheduler.per_chat_interval_seconds
@@ -302,12 +311,13 @@ def build_application(settings: Settings) -> Application:
     # Each update reads and writes its chat's conversation state in the database; many
     # chats at once, each chat's updates in order, each chat's messages throttled.
     throttle = ChatThrottle(telegram.throttle_burst, telegram.throttle_per_second)
-    processor = ChatStateProcessor(telegram.concurrent_updates, throttle=throttle)
+    processor = ChatStateProcessor(telegram.concurrent_updates, clock=clock.now, throttle=throttle)
     builder = builder.concurrent_updates(processor)
     application = builder.post_init(_post_init).post_shutdown(_post_shutdown).build()
     application.bot_data["settings"] = settings
     application.bot_data[METRICS_KEY] = metrics
     application.bot_data[LIMITER_KEY] = limiter
+    application.bot_data[CLOCK_KEY] = clock
     application.bot_data[COMMANDS_KEY] = load_commands(settings.paths.responses)
     add_duty_handlers(application, settings, fallback=on_text)
     add_scheduler_handlers(application)

@@ -36,7 +36,10 @@ def _importer(context: ContextTypes.DEFAULT_TYPE) -> CatalogueImporter:
         assistant = data["assistant"]  # set by bot.channels.telegram at start-up
         settings: Settings = data["settings"]
         data[IMPORTER_KEY] = CatalogueImporter(
-            assistant.catalogue, load_spec(settings.paths.policy), assistant.renderer
+            assistant.catalogue,
+            load_spec(settings.paths.policy),
+            assistant.renderer,
+            assistant.clock.today,
         )
     return data[IMPORTER_KEY]
 

@@ -17,7 +17,6 @@ from bot.channels.telegram_scheduler import _refuse_in_group, _render, _runtime,
 from bot.config import Settings
 from scheduler.agenda import agenda, asked_period, next_reminder, upcoming
 from scheduler.ics import agenda_ics
-from scheduler.reporting import TZ, today_local
 
 OPERATIONS_KEY = "operations"
 COMING_REPORTS = 2  # the coming view: this many monthly reports (a phone screen)
@@ -43,7 +42,7 @@ async def on_reported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     if await _refuse_in_group(update, context):
         return
-    today = today_local()
+    today = runtime.clock.today()
     period = asked_period(today, runtime.rules)
     if period is None:
         await _say(update, _no_duty(context))
@@ -55,8 +54,7 @@ async def on_reported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         runtime.departments.acknowledge, period.key, contact.department, user.id if user else 0
     )
     if recorded:
-        moment = message.date.astimezone(TZ) if message and message.date else None
-        when = moment.strftime("%m月%d日 %H:%M") if moment else "刚刚"
+        when = runtime.clock.short_text(message.date) if message and message.date else "刚刚"
         text = _render(
             context, "ack_recorded", department_name=name, covers=period.covers, when=when
         )
@@ -75,7 +73,7 @@ async def on_reported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 def _no_duty(context: ContextTypes.DEFAULT_TYPE) -> str:
     rules = _runtime(context).rules
-    dates = agenda(today_local().year, rules)
+    dates = agenda(_runtime(context).clock.today().year, rules)
     return _render(context, "reported_no_duty", last_day=dates.last_day, basis=dates.basis)
 
 
@@ -86,7 +84,7 @@ async def on_schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """The coming reports (a contact, anyone), or a whole year (an admin, or /schedule 2021),
     with that year's .ics file to import into a phone calendar."""
     runtime = _runtime(context)
-    today = today_local()
+    today = runtime.clock.today()
     admin = _is_admin(update, context)
     year = today.year
     if context.args:
@@ -130,7 +128,7 @@ async def on_schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         )
         if not dates.dates:
             return
-    ics = await asyncio.to_thread(agenda_ics, dates, runtime.renderer, today)
+    ics = await asyncio.to_thread(agenda_ics, dates, runtime.renderer, runtime.clock)
     await update.effective_message.reply_document(
         io.BytesIO(ics),
         filename=f"schedule-{year}.ics",

@@ -37,9 +37,8 @@ from bot.store.retention import FAILED_BIND_WINDOW, forget
 from scheduler.broadcasts import BROADCAST_PREFIX, QUEUED, TEXT_LIMIT
 from scheduler.departments import load_compliance_labels, write_compliance_csv
 from scheduler.duties import ACK_PREFIX, ack_message_keys
-from scheduler.outbox import now_utc
 from scheduler.reminders import DEFAULT_TEXT, ReminderInfo, TooManyReminders, reminder_text
-from scheduler.reporting import TZ, Period, ReportSchedule, period_for, today_local
+from scheduler.reporting import Period, ReportSchedule, period_for
 from scheduler.runtime import SchedulerRuntime
 from scheduler.when import WhenError, parse_when
 
@@ -55,17 +54,23 @@ def _runtime(context: ContextTypes.DEFAULT_TYPE) -> SchedulerRuntime:
     return context.application.bot_data[RUNTIME_KEY]
 
 
+def _render_today(context: ContextTypes.DEFAULT_TYPE, template: str, **extra: object) -> str:
+    """A template rendered for today, the clock's (bot.clock)."""
+    runtime = _runtime(context)
+    return runtime.renderer.render(template, runtime.clock.today(), **extra)
+
+
 def _render(context: ContextTypes.DEFAULT_TYPE, name: str, **extra: object) -> str:
-    return _runtime(context).renderer.render(f"scheduled/{name}.j2", today_local(), **extra)
+    return _render_today(context, f"scheduled/{name}.j2", **extra)
 
 
 async def _say_stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _say(update, _runtime(context).renderer.render("messages/stale_button.j2", today_local()))
+    await _say(update, _render_today(context, "messages/stale_button.j2"))
 
 
 def toast_text(context: ContextTypes.DEFAULT_TYPE, toast: str, **extra: object) -> str:
     """A button press's short notice (responses/toasts/), as plain text."""
-    return to_plain(_runtime(context).renderer.render(f"toasts/{toast}.j2", today_local(), **extra))
+    return to_plain(_render_today(context, f"toasts/{toast}.j2", **extra))
 
 
 async def _stale_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -84,7 +89,7 @@ async def _replace(
 
 def _next_period(runtime: SchedulerRuntime) -> Period:
     """The next report due after today."""
-    return period_for(today_local() + timedelta(days=1), runtime.duties.schedule)
+    return period_for(runtime.clock.today() + timedelta(days=1), runtime.duties.schedule)
 
 
 async def _say(update: Update, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
@@ -169,7 +174,7 @@ async def _refuse_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 def _last_due_period(runtime: SchedulerRuntime) -> Period:
     schedule: ReportSchedule = runtime.duties.schedule
-    today = today_local()
+    today = runtime.clock.today()
     upcoming = period_for(today, schedule)
     return (
         upcoming
@@ -192,7 +197,7 @@ async def on_bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     limits = runtime.settings.retention
     failures = await asyncio.to_thread(
-        runtime.departments.failed_binds, chat_id, now_utc() - FAILED_BIND_WINDOW
+        runtime.departments.failed_binds, chat_id, runtime.clock.now() - FAILED_BIND_WINDOW
     )
     if failures >= limits.failed_binds_per_hour:
         log.warning("bind refused: chat %s failed %d times within the hour", chat_id, failures)
@@ -254,7 +259,7 @@ async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if recorded:
         when = (
-            update.effective_message.date.astimezone(TZ).strftime("%m月%d日 %H:%M")
+            runtime.clock.short_text(update.effective_message.date)
             if update.effective_message and update.effective_message.date
             else ""
         )
@@ -365,9 +370,10 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 REMINDER_PREFIXES = ("rc:", "rx:", "rq:", "rm:")  # confirm, cancel, quick, menu
 
 
-def _when_text(moment: datetime) -> str:
-    weekday = "一二三四五六日"[moment.weekday()]
-    return moment.astimezone(TZ).strftime(f"%Y年%m月%d日（周{weekday}）%H:%M")
+def _when_text(context: ContextTypes.DEFAULT_TYPE, moment: datetime) -> str:
+    """The local date, its weekday and the time: a reminder at 07:30 here is stored as 23:30
+    UTC the day before, and must still read as this day."""
+    return _runtime(context).clock.moment_text(moment)
 
 
 async def _propose(
@@ -381,7 +387,7 @@ async def _propose(
         return
     chat_state(update, context).pending_reminder = PendingReminder(text, moment.isoformat())
     buttons = ((Button("确认", "rc:ok"), Button("取消", "rc:no")),)
-    proposal = _render(context, "reminder_confirm", when=_when_text(moment), text=text)
+    proposal = _render(context, "reminder_confirm", when=_when_text(context, moment), text=text)
     if in_place:  # a quick choice ("一周后") becomes the proposal it asked for
         await _replace(update, proposal, buttons)
     else:
@@ -409,7 +415,8 @@ def _quick_buttons() -> tuple[tuple[Button, ...], ...]:
 
 async def _propose_from_text(update: Update, context: ContextTypes.DEFAULT_TYPE, raw: str) -> None:
     try:
-        found = parse_when(raw, update.effective_message.date or now_utc())
+        clock = _runtime(context).clock
+        found = parse_when(raw, update.effective_message.date or clock.now(), clock.zone)
     except WhenError as error:
         await _say(
             update, _render(context, "reminder_when_error", error=str(error)), _quick_buttons()
@@ -435,7 +442,7 @@ async def on_remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime = _runtime(context)
     mine = await asyncio.to_thread(runtime.reminders.scheduled, update.effective_chat.id)
-    listed = [{"when": _when_text(r.due_at), "text": r.text} for r in mine]
+    listed = [{"when": _when_text(context, r.due_at), "text": r.text} for r in mine]
     buttons = tuple(
         (Button(f"取消 {i}. {r.text[:12]}", f"rx:{r.id}"),) for i, r in enumerate(mine, start=1)
     )
@@ -465,9 +472,10 @@ async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
             await _replace(update, _render(context, "reminder_limit", cap=cap))
             return
         runtime.schedule_reminder(reminder)
+        when = _when_text(context, reminder.due_at)
         await _replace(
             update,
-            _render(context, "reminder_set", when=_when_text(reminder.due_at), text=reminder.text),
+            _render(context, "reminder_set", when=when, text=reminder.text),
             toast=toast_text(context, "reminder_set"),
         )
     elif data == "rc:no" and pending:
@@ -475,8 +483,8 @@ async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
             update, _render(context, "reminder_dropped"), toast=toast_text(context, "cancelled")
         )
     elif data.startswith("rq:") and (small_number(data[3:]) or 0) in range(1, 367):
-        day = (now_utc().astimezone(TZ) + timedelta(days=int(data[3:]))).date()
-        moment = datetime.combine(day, time(9, 0), TZ)
+        day = runtime.clock.today() + timedelta(days=int(data[3:]))
+        moment = runtime.clock.at(day, time(9, 0))
         await _propose(update, context, DEFAULT_TEXT, moment, in_place=True)
     elif data == "rm:claim":
         await query.answer()
@@ -576,7 +584,10 @@ async def on_remind_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     stamp = update.effective_message.date.strftime("%Y%m%d%H%M%S")
     messages = await asyncio.to_thread(
-        runtime.duties.reminders_for, period, f"report:{period.key}:manual-{stamp}"
+        runtime.duties.reminders_for,
+        period,
+        f"report:{period.key}:manual-{stamp}",
+        runtime.clock.today(),
     )
     count = await asyncio.to_thread(runtime.enqueue, messages)
     await _say(update, _render(context, "remind_now_done", count=count, covers=period.covers))
@@ -604,7 +615,7 @@ async def on_compliance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     labels = load_compliance_labels(runtime.settings.paths.responses)
     buffer = io.StringIO()
     rows = await asyncio.to_thread(runtime.departments.compliance, periods)
-    write_compliance_csv(rows, labels, buffer, TZ)
+    write_compliance_csv(rows, labels, buffer, runtime.clock.zone)
     caption = _render(
         context,
         "compliance_caption",
@@ -649,7 +660,8 @@ async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if "|" in text:  # "/broadcast 明天上午10点 | 内容": scheduled
         when_text, _, text = (part.strip() for part in text.partition("|"))
         try:
-            send_at = parse_when(when_text, update.effective_message.date or now_utc()).moment
+            now = update.effective_message.date or runtime.clock.now()
+            send_at = parse_when(when_text, now, runtime.clock.zone).moment
         except WhenError as error:
             await _say(update, _render(context, "reminder_when_error", error=str(error)))
             return
@@ -670,7 +682,7 @@ async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             Button("取消", f"{BROADCAST_PREFIX}{draft.id}:no"),
         ),
     )
-    when = _when_text(send_at) if send_at else None
+    when = _when_text(context, send_at) if send_at else None
     await _say(update, _broadcast_preview(context, text, draft.audience, when), buttons)
 
 
@@ -682,7 +694,7 @@ async def on_broadcasts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         {
             "id": b.id,
             "text": b.text[:60] + ("……" if len(b.text) > 60 else ""),
-            "when": _when_text(b.send_at) if b.send_at else "马上",
+            "when": _when_text(context, b.send_at) if b.send_at else "马上",
             "sending": b.status == QUEUED,
         }
         for b in waiting
@@ -705,8 +717,8 @@ async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE
         confirmed = await asyncio.to_thread(runtime.broadcasts.confirm, broadcast_id)
         if confirmed is not None:
             runtime.wake()  # an embedded active scheduler fans it out at once
-            later = confirmed.send_at is not None and confirmed.send_at > now_utc()
-            when = _when_text(confirmed.send_at) if later and confirmed.send_at else None
+            later = confirmed.send_at is not None and confirmed.send_at > runtime.clock.now()
+            when = _when_text(context, confirmed.send_at) if later and confirmed.send_at else None
             buttons = ((_cancel_button(broadcast_id),),) if when else ()
             await _replace(
                 update,

@@ -107,7 +107,7 @@ class Dialogue:
         renderer: Renderer,
         nlu: Parser,
         settings: DialogueSettings,
-        today: Callable[[], date] = date.today,
+        today: Callable[[], date],  # the clock's (bot.clock)
         misses: MissRecorder | None = None,
         check_flow: CheckFlow | None = None,
         ranker: TopicRanker | None = None,

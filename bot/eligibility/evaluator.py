@@ -90,11 +90,12 @@ class Evaluator:
     def check(
         self,
         facts: dict[str, Any],
-        today: date | None = None,
+        today: date,
         figure: CatalogueFigure | None = None,
     ) -> CheckResult:
+        """`today` is the clock's (bot.clock), unless the facts carry one."""
         given_today = facts.get("today")
-        today = given_today if isinstance(given_today, date) else (today or date.today())
+        today = given_today if isinstance(given_today, date) else today
         as_of = self.as_of(facts, today)
         run = _Run(self._rules, self._pack, facts, as_of, figure)
         verdicts = [run.verdict(s) for s in self._rules.subsidies.values() if run.bears_on(s)]

@@ -29,11 +29,12 @@ class Checker:
     pack: PolicyPack
     figures: FigureSource | None = None  # the subsidy catalogue, when one is loaded
 
-    def check_raw(self, raw: Any, today: date | None = None) -> CheckResult:
-        """Raises FactError for facts the schema does not allow."""
+    def check_raw(self, raw: Any, today: date) -> CheckResult:
+        """`today` is the clock's (bot.clock), unless the facts carry one. Raises FactError
+        for facts the schema does not allow."""
         facts = validate_facts(self.rules.facts, raw)
         evaluator = Evaluator(self.rules, self.pack)
-        return evaluator.check(facts, today, self.figure(facts, today or date.today()))
+        return evaluator.check(facts, today, self.figure(facts, today))
 
     def figure(self, facts: dict[str, Any], today: date) -> CatalogueFigure | None:
         occupation = facts.get("occupation")

@@ -15,10 +15,10 @@ from datetime import timedelta
 import yaml
 from sqlalchemy import select
 
+from bot.clock import now_utc
 from bot.store.db import make_engine, session_factory
 from bot.store.models import Delivery, DepartmentContact, UnansweredQuestion
 from bot.store.retention import chat_key
-from scheduler.outbox import now_utc
 from tests.conftest import ROOT, run_bot
 from tests.e2e.conftest import ADMIN, BotProcess
 

@@ -17,8 +17,8 @@ from icalendar import Calendar
 from bot.config import load_settings
 from bot.policy_pack import load_policy_pack
 from scheduler.agenda import DutyRules, agenda, asked_period
-from scheduler.reporting import DutyTerm, today_local
-from tests.conftest import ROOT
+from scheduler.reporting import DutyTerm
+from tests.conftest import CLOCK, ROOT
 from tests.e2e.conftest import ADMIN, E2E_DUTIES_BASIS, BotProcess
 from tests.support.botapi import BotApiStandIn, Sent
 
@@ -158,7 +158,7 @@ def test_commands_by_scope_help_by_role_and_deep_links(bot_process: BotProcess):
 def test_reported_overdue_split_newcode_by_name_and_compliance_csv(bot_process: BotProcess):
     api = bot_process.api
     rules = _rules()
-    period = asked_period(today_local(), rules)
+    period = asked_period(CLOCK.today(), rules)
     assert period is not None
 
     # /newcode by Chinese name, by a unique part, and an ambiguous part.
@@ -219,7 +219,7 @@ def test_reported_overdue_split_newcode_by_name_and_compliance_csv(bot_process: 
 def test_schedule_sends_an_ics_that_parses(bot_process: BotProcess):
     api = bot_process.api
     rules = _rules()
-    today = today_local()
+    today = CLOCK.today()
     _bind(api, CONTACT, "经信")
 
     coming = _next_text(api, CONTACT, "/schedule").text

@@ -17,7 +17,7 @@ import yaml
 
 from bot.store.db import make_engine, migrate, session_factory
 from scheduler.subscriptions import Subscriptions
-from tests.conftest import NluEndpoint
+from tests.conftest import CLOCK, NluEndpoint
 from tests.e2e.conftest import (
     ADMIN,
     BotProcess,
@@ -79,7 +79,7 @@ def test_replies_share_the_rate_and_the_pause_with_a_broadcast(slow_bot: BotProc
     engine = make_engine(slow_bot.database_url)
     migrate(engine)
     sessions = session_factory(engine)
-    subscriptions = Subscriptions(sessions, {"publicity": "政策宣传"}, ("00:00", "00:00"))
+    subscriptions = Subscriptions(sessions, {"publicity": "政策宣传"}, ("00:00", "00:00"), CLOCK)
     subscribers = list(range(30000, 30016))
     for chat in subscribers:
         subscriptions.toggle(chat, "publicity")

@@ -13,10 +13,11 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
+from bot.clock import now_utc
 from bot.store.db import make_engine, migrate, session_factory
 from bot.store.models import Reminder
 from nlu.service import free_port
-from scheduler.outbox import Outbox, Outgoing, now_utc
+from scheduler.outbox import Outbox, Outgoing
 from tests.conftest import NluEndpoint, spawn_bot
 from tests.e2e.conftest import telegram_env, write_test_config
 from tests.support.botapi import BotApiStandIn

@@ -15,14 +15,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.clock import now_utc
 from bot.render import Renderer, telegram_length
 from bot.store.db import make_engine, migrate, session_factory
 from bot.store.models import Delivery, Reminder
 from scheduler.broadcasts import TEXT_LIMIT
-from scheduler.outbox import now_utc
 from scheduler.reminders import Reminders
 from scheduler.subscriptions import Subscriptions
-from tests.conftest import TODAY
+from tests.conftest import CLOCK, TODAY
 from tests.e2e.conftest import ADMIN, E2E_DUTIES_BASIS, TOKEN, BotProcess
 from tests.support.hostile import corpus
 
@@ -124,7 +124,7 @@ def test_broadcast_killed_at_random_points_resumes_without_duplicates(bot_proces
     migrate(engine)
     sessions = session_factory(engine)
     subscribers = list(range(20000, 20090))
-    subscriptions = Subscriptions(sessions, {"publicity": "政策宣传"}, ("00:00", "00:00"))
+    subscriptions = Subscriptions(sessions, {"publicity": "政策宣传"}, ("00:00", "00:00"), CLOCK)
     for chat in subscribers:
         subscriptions.toggle(chat, "publicity")
 

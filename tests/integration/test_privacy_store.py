@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import sessionmaker
 
+from bot.clock import now_utc
 from bot.config import RetentionSettings
 from bot.dialogue.types import Button
 from bot.misses import MissLog, asked_in, write_csv
@@ -18,9 +19,10 @@ from bot.store.models import BindCode, Broadcast, Delivery, UnansweredQuestion
 from bot.store.retention import chat_key, forget, purge
 from scheduler.broadcasts import Broadcasts
 from scheduler.departments import Departments
-from scheduler.outbox import Outbox, Outgoing, now_utc
+from scheduler.outbox import Outbox, Outgoing
 from scheduler.reminders import Reminders
 from scheduler.subscriptions import Subscriptions
+from tests.conftest import CLOCK
 
 NAMES = {"jingxin": "经信", "jiaoyu": "教育"}
 CHAT, USER, ADMIN, OTHER = 5_000_001, 5_000_002, 5_000_003, 5_000_004
@@ -94,8 +96,10 @@ def _everything_about(sessions: sessionmaker, chat: int, user: int) -> list[str]
 def test_stop_leaves_no_row_with_the_chat_or_the_person(sessions: sessionmaker):
     departments = Departments(sessions, NAMES)
     outbox = Outbox(sessions)
-    subscriptions = Subscriptions(sessions, {"publicity": "政策宣传"}, ("00:00", "00:00"))
-    broadcasts = Broadcasts(sessions, outbox, subscriptions, _Renderer())  # type: ignore[arg-type]
+    subscriptions = Subscriptions(sessions, {"publicity": "政策宣传"}, ("00:00", "00:00"), CLOCK)
+    broadcasts = Broadcasts(
+        sessions, outbox, subscriptions, _Renderer(), CLOCK  # type: ignore[arg-type]
+    )
     code = departments.new_code("jingxin", USER)  # the person is also an admin
     departments.bind(CHAT, code, "小王", USER)
     departments.record_failed_bind(CHAT)
@@ -166,13 +170,14 @@ def test_unanswered_export_neutralises_spreadsheet_formulas(sessions: sessionmak
 
 def test_broadcast_drafts_expire_and_are_purged(sessions: sessionmaker):
     outbox = Outbox(sessions)
-    subscriptions = Subscriptions(sessions, {"publicity": "政策宣传"}, ("00:00", "00:00"))
+    subscriptions = Subscriptions(sessions, {"publicity": "政策宣传"}, ("00:00", "00:00"), CLOCK)
     broadcasts = Broadcasts(
         sessions,
         outbox,
         subscriptions,
-        _Renderer(),
-        timedelta(hours=24),  # type: ignore[arg-type]
+        _Renderer(),  # type: ignore[arg-type]
+        CLOCK,
+        timedelta(hours=24),
     )
     old = broadcasts.draft("昨天的草稿", ADMIN).id
     forgotten = broadcasts.draft("没人确认的草稿", ADMIN).id

@@ -10,14 +10,14 @@ from sqlalchemy import select
 from telegram import Bot
 
 from bot.assistant import open_database
+from bot.clock import now_utc
 from bot.config import Settings
 from bot.policy_pack import PolicyPack
 from bot.render import Renderer, telegram_length
 from bot.store.models import Broadcast, Delivery, Subscriber
 from scheduler.broadcasts import TEXT_LIMIT
-from scheduler.outbox import now_utc
-from scheduler.reporting import TZ
 from scheduler.runtime import SchedulerRuntime
+from tests.conftest import TZ
 
 
 @pytest.fixture()

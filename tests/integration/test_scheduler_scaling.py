@@ -18,15 +18,15 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.assistant import open_database
+from bot.clock import now_utc
 from bot.config import Settings
 from bot.policy_pack import PolicyPack
 from bot.render import Renderer
 from bot.store.models import Delivery
-from scheduler.outbox import now_utc
 from scheduler.reminders import SCHEDULED, SENT, Reminders, TooManyReminders
-from scheduler.reporting import TZ
 from scheduler.runtime import SchedulerRuntime
 from scheduler.subscriptions import Subscriptions
+from tests.conftest import CLOCK, TZ
 from tests.support.botapi import BotApiStandIn
 
 TOKEN = "123456789:TEST-abcdefghijklmnopqrstuvwxyz0123"
@@ -96,7 +96,7 @@ async def test_a_weekly_tip_missed_while_down_is_sent_once_at_activation(
     configured, sessions_for, renderer, pack, botapi
 ):
     config = configured.scheduler
-    subscriptions = Subscriptions(sessions_for, config.topics, config.quiet_hours)
+    subscriptions = Subscriptions(sessions_for, config.topics, config.quiet_hours, CLOCK)
     for chat in (1, 2):
         subscriptions.toggle(chat, "publicity")
     # The tip fell due an hour ago, with no scheduler running: its next time is next week,

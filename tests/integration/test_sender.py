@@ -10,10 +10,12 @@ import time
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from scheduler.outbox import Outbox, Outgoing, now_utc
+from bot.clock import now_utc
+from scheduler.outbox import Outbox, Outgoing
 from scheduler.sender import Pacing, Sender
 from scheduler.subscriptions import Subscriptions
 from scheduler.telegram_transport import TelegramTransport
+from tests.conftest import CLOCK
 from tests.support.botapi import BotApiStandIn
 
 TOKEN = "123456789:TEST-abcdefghijklmnopqrstuvwxyz0123"
@@ -41,7 +43,7 @@ async def make_bot(api: BotApiStandIn) -> Bot:
 
 
 async def test_faults_lose_nothing_and_send_nothing_twice(botapi: BotApiStandIn, sessions):
-    subscriptions = Subscriptions(sessions, {"publicity": "政策宣传"}, ("22:00", "08:00"))
+    subscriptions = Subscriptions(sessions, {"publicity": "政策宣传"}, ("22:00", "08:00"), CLOCK)
     chats = list(range(1000, 1020))
     for chat in chats:
         subscriptions.toggle(chat, "publicity")

@@ -4,21 +4,25 @@ extension), the report a contact's "已报送" is for, and the .ics file."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from icalendar import Calendar
 
+from bot.clock import Clock
 from bot.render import Renderer
 from scheduler.agenda import DutyKind, DutyRules, agenda, asked_period, next_reminder, upcoming
 from scheduler.calendar import WorkCalendar
 from scheduler.departments import Departments
 from scheduler.duties import Duties
 from scheduler.ics import agenda_ics
-from scheduler.reporting import TZ, DutyTerm, Period, ReportSchedule
+from scheduler.reporting import DutyTerm, Period, ReportSchedule
+from tests.conftest import TZ
 
 PLAN_END = date(2021, 12, 31)
 PLAN_START = date(2019, 1, 1)
+STAMP = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+ON_THE_26TH = Clock.fixed(STAMP, TZ.key)  # 10:00 in Shanghai
 BASIS = "《关于继续做好职业技能培训数据报送的通知》（X人社发〔2022〕1号）"
 
 
@@ -63,7 +67,7 @@ def test_dates_are_the_days_the_daily_job_writes_on(sessions, renderer: Renderer
         departments.bind(chat, departments.new_code(department, 1), "联系人")
     term = DutyTerm(PLAN_END, plan_start=PLAN_START)
     duties = Duties(
-        departments, WorkCalendar(), ReportSchedule(), renderer, frozenset({9001}), term
+        departments, WorkCalendar(), ReportSchedule(), renderer, frozenset({9001}), term, TZ
     )
     kinds = {
         "report": DutyKind.REMINDER,
@@ -165,8 +169,8 @@ def test_the_coming_reports_span_the_new_year():
 
 def test_the_ics_file_parses_with_stable_uids(renderer: Renderer):
     dates = agenda(2020, rules())
-    first = agenda_ics(dates, renderer, date(2026, 11, 26))
-    second = agenda_ics(dates, renderer, date(2026, 11, 26))
+    first = agenda_ics(dates, renderer, ON_THE_26TH)
+    second = agenda_ics(dates, renderer, ON_THE_26TH)
     events = Calendar.from_ical(first).walk("VEVENT")
     assert [e.decoded("DTSTART") for e in events] == [d.day for d in dates.dates]
     assert all(e.decoded("DTEND") - e.decoded("DTSTART") == timedelta(days=1) for e in events)
@@ -178,5 +182,8 @@ def test_the_ics_file_parses_with_stable_uids(renderer: Renderer):
     reminder = next(e for e in events if e.decoded("DTSTART") == date(2020, 9, 28))
     assert "10月1日" in str(reminder["SUMMARY"]) and "/reported" in str(reminder["DESCRIPTION"])
     assert "&lt;" not in first.decode() and "<b>" not in first.decode()  # plain text
+    # Stamped and named by the clock handed in, not the host's.
+    assert Calendar.from_ical(first)["X-WR-TIMEZONE"] == TZ.key
+    assert {e.decoded("DTSTAMP") for e in events} == {STAMP}
     with pytest.raises(ValueError):
-        agenda_ics(agenda(2023, rules()), renderer, date(2026, 11, 26))
+        agenda_ics(agenda(2023, rules()), renderer, ON_THE_26TH)

@@ -173,7 +173,7 @@ def test_menu_offers_the_check(dialogue: Dialogue):
 def test_every_case_result_renders_as_valid_short_html(
     checker: Checker, renderer: Renderer, case: dict
 ):
-    outcome = checker.check_raw(json_facts(case["facts"]))
+    outcome = checker.check_raw(json_facts(case["facts"]), TODAY)
     shown = result_context(outcome, checker.rules.catalogue_note)
     text = renderer.render("messages/check_result.j2", TODAY, **shown)
     assert telegram_html_error(text) is None and len(text) < 4096

@@ -15,7 +15,7 @@ from bot.eligibility.conversation import SelfCheck, load_questions
 from bot.eligibility.evaluator import CheckResult
 from bot.eligibility.service import Checker, load_checker
 from bot.render import Renderer
-from tests.conftest import ROOT
+from tests.conftest import CLOCK, ROOT
 from tests.support.telegram_html import telegram_html_error
 
 IN_FORCE = date(2020, 6, 1)
@@ -51,7 +51,7 @@ def checker() -> Checker:
 
 def render(checker: Checker, renderer: Renderer, facts: dict, today: date) -> str:
     """The result message: one line per subsidy and the shared notes."""
-    result = checker.check_raw({**facts, "today": today.isoformat()})
+    result = checker.check_raw({**facts, "today": today.isoformat()}, today)
     shown = result_context(result, checker.rules.catalogue_note)
     text = renderer.render("messages/check_result.j2", today, **shown)
     assert telegram_html_error(text) is None and len(text) < 4096
@@ -60,7 +60,7 @@ def render(checker: Checker, renderer: Renderer, facts: dict, today: date) -> st
 
 def details(checker: Checker, renderer: Renderer, facts: dict, today: date) -> dict[str, str]:
     """Each subsidy's "详细说明" message (its reasons, payee and amount note), by label."""
-    result = checker.check_raw({**facts, "today": today.isoformat()})
+    result = checker.check_raw({**facts, "today": today.isoformat()}, today)
     shown = {
         v.label: renderer.render("messages/check_detail.j2", today, v=v, result=result)
         for v in result.verdicts
@@ -178,7 +178,7 @@ def test_claim_reminder_only_while_the_plan_is_in_force(checker: Checker, render
 
 def test_living_allowance_counts_the_months_trained(checker: Checker, renderer: Renderer):
     # 4 months is 4, not a bucket's upper end; without the local standard no amount.
-    result: CheckResult = checker.check_raw({**WORKER, "training_months": 4})
+    result: CheckResult = checker.check_raw({**WORKER, "training_months": 4}, CLOCK.today())
     allowance = next(v for v in result.verdicts if v.subsidy == "living_allowance")
     assert allowance.status == "eligible" and allowance.amount_yuan is None
     labels = [o.label for q in load_questions(ROOT / "policy") if q.id == "training_months"

@@ -21,8 +21,8 @@ from scheduler.departments import (
 )
 from scheduler.duties import Duties
 from scheduler.outbox import Outbox
-from scheduler.reporting import TZ, DutyTerm, Period, ReportSchedule
-from tests.conftest import ROOT
+from scheduler.reporting import DutyTerm, Period, ReportSchedule
+from tests.conftest import ROOT, TODAY, TZ
 
 NAMES = {"jingxin": "经信", "jiaoyu": "教育", "canlian": "残联"}
 ADMIN = 9001
@@ -43,7 +43,9 @@ def departments(sessions) -> Departments:
 
 
 def make_duties(departments: Departments, renderer: Renderer, term: DutyTerm) -> Duties:
-    return Duties(departments, WorkCalendar(), ReportSchedule(), renderer, frozenset({ADMIN}), term)
+    return Duties(
+        departments, WorkCalendar(), ReportSchedule(), renderer, frozenset({ADMIN}), term, TZ
+    )
 
 
 @pytest.fixture()
@@ -210,8 +212,8 @@ def test_the_last_monthly_report_is_the_one_due_2022_01_01(duties: Duties):
             if m.message_key.startswith(("report:", "overdue:", "followup:"))
         ], day
     # /remindnow after the end: nothing to send for a month no duty covers.
-    assert duties.reminders_for(Period(date(2022, 1, 1)), "manual") != []
-    assert duties.reminders_for(Period(date(2022, 2, 1)), "manual") == []
+    assert duties.reminders_for(Period(date(2022, 1, 1)), "manual", TODAY) != []
+    assert duties.reminders_for(Period(date(2022, 2, 1)), "manual", TODAY) == []
 
 
 def test_the_last_year_end_report_and_plan_are_for_2021(duties: Duties):

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from bot.eligibility.service import load_checker
-from tests.conftest import ROOT
+from tests.conftest import CLOCK, ROOT
 
 FACTS = {
     "as_of": "2020-06-01",
@@ -19,7 +19,7 @@ FACTS = {
 
 
 def _allowance(policy: Path) -> dict:
-    result = load_checker(policy).check_raw(FACTS).to_json()
+    result = load_checker(policy).check_raw(FACTS, CLOCK.today()).to_json()
     return next(v for v in result["verdicts"] if v["subsidy"] == "living_allowance")
 
 

@@ -4,8 +4,8 @@ from datetime import datetime
 
 import pytest
 
-from scheduler.reporting import TZ
 from scheduler.subscriptions import after_quiet_hours
+from tests.conftest import TZ
 
 
 @pytest.mark.parametrize(
@@ -22,10 +22,11 @@ from scheduler.subscriptions import after_quiet_hours
 def test_overnight_quiet_hours_defer_not_drop(hour, expected):
     moment = datetime(2020, 5, 1, *hour, tzinfo=TZ)
     day, h, m = expected
-    assert after_quiet_hours(moment, "22:00", "08:00") == datetime(2020, 5, day, h, m, tzinfo=TZ)
+    expected_moment = datetime(2020, 5, day, h, m, tzinfo=TZ)
+    assert after_quiet_hours(moment, "22:00", "08:00", TZ) == expected_moment
 
 
 def test_daytime_quiet_window():
     moment = datetime(2020, 5, 1, 12, 30, tzinfo=TZ)
-    assert after_quiet_hours(moment, "12:00", "14:00") == datetime(2020, 5, 1, 14, 0, tzinfo=TZ)
-    assert after_quiet_hours(moment, "00:00", "00:00") == moment  # no quiet hours
+    assert after_quiet_hours(moment, "12:00", "14:00", TZ) == datetime(2020, 5, 1, 14, 0, tzinfo=TZ)
+    assert after_quiet_hours(moment, "00:00", "00:00", TZ) == moment  # no quiet hours

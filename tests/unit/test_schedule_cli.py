@@ -12,8 +12,7 @@ import yaml
 from icalendar import Calendar
 
 from bot.cli import main
-from scheduler.reporting import today_local
-from tests.conftest import ROOT, run_bot
+from tests.conftest import CLOCK, ROOT, run_bot
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +76,7 @@ def test_python_m_bot_schedule_defaults_to_this_year(tmp_path: Path):
     ics = tmp_path / "this-year.ics"
     env = {**os.environ, "ASSISTANT_CONFIG": str(ROOT / "config.yml")}
     result = run_bot(["schedule", "--ics", str(ics)], env, timeout=60)
-    year = today_local().year
+    year = CLOCK.today().year
     assert result.stdout.startswith(f"{year}年部门报送日程")
     # Under the plan's own dates, this year (after 2022) has none: it says so, no file.
     if year > 2022:

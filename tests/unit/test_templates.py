@@ -44,7 +44,7 @@ EXTRA = {
     "messages/check_stale.j2": lambda pack: {"current": True},
     "messages/check_result.j2": lambda pack: result_context(
         load_checker(ROOT / "policy").check_raw(
-            {"role": "worker", "as_of": "2020-01-01", "groups": ["urban_dibao"]}
+            {"role": "worker", "as_of": "2020-01-01", "groups": ["urban_dibao"]}, TODAY
         ),
         load_checker(ROOT / "policy").rules.catalogue_note,
     ),
@@ -55,7 +55,7 @@ EXTRA = {
 
 def _detail() -> dict:
     result = load_checker(ROOT / "policy").check_raw(
-        {"role": "worker", "as_of": "2020-01-01", "certificate": "project_training"}
+        {"role": "worker", "as_of": "2020-01-01", "certificate": "project_training"}, TODAY
     )
     return {"result": result, "v": result.verdicts[0]}
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from scheduler.reporting import TZ
 from scheduler.when import WhenError, chinese_number, parse_when
+from tests.conftest import TZ
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=TZ)  # a Wednesday
 
@@ -35,7 +35,7 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=TZ)  # a Wednesday
     ],
 )
 def test_parse_when(text: str, expected: datetime):
-    assert parse_when(text, NOW).moment == expected.replace(tzinfo=TZ)
+    assert parse_when(text, NOW, TZ).moment == expected.replace(tzinfo=TZ)
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_parse_when(text: str, expected: datetime):
 )
 def test_unclear_or_past_times_are_explained(text: str, message: str):
     with pytest.raises(WhenError, match=message):
-        parse_when(text, NOW)
+        parse_when(text, NOW, TZ)
 
 
 def test_chinese_numbers():
@@ -66,4 +66,4 @@ def test_chinese_numbers():
 
 
 def test_matched_words_are_reported():
-    assert parse_when("下周五上午提醒我去申领补贴", NOW).matched == "下周五 上午"
+    assert parse_when("下周五上午提醒我去申领补贴", NOW, TZ).matched == "下周五 上午"
