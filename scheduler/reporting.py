@@ -121,4 +121,3 @@ def last_duty_day(term: DutyTerm, schedule: ReportSchedule, calendar: WorkCalend
     if term.covers(date(year, 12, 1)):
         last = max(last, year_end_day(year, calendar))
     return last
-

@@ -98,7 +98,11 @@ def test_stop_leaves_no_row_with_the_chat_or_the_person(sessions: sessionmaker):
     outbox = Outbox(sessions)
     subscriptions = Subscriptions(sessions, {"publicity": "政策宣传"}, ("00:00", "00:00"), CLOCK)
     broadcasts = Broadcasts(
-        sessions, outbox, subscriptions, _Renderer(), CLOCK  # type: ignore[arg-type]
+        sessions,
+        outbox,
+        subscriptions,
+        _Renderer(),  # type: ignore[arg-type]
+        CLOCK,
     )
     code = departments.new_code("jingxin", USER)  # the person is also an admin
     departments.bind(CHAT, code, "小王", USER)

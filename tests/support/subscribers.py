@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import Engine, insert, text
 
+from bot.clock import now_utc
 from bot.store.models import Subscriber
 
 
@@ -22,7 +21,7 @@ def add_subscribers(engine: Engine, count: int, first_chat: int = 10_000_000) ->
                 {"first": first_chat, "last": first_chat + count - 1},
             )
             return
-        now = datetime.now(UTC)
+        now = now_utc()
         connection.execute(
             insert(Subscriber),
             [
