@@ -30,7 +30,6 @@ from bot.store.models import Broadcast, Delivery
 from scheduler.outbox import CANCELLED, PENDING, SENDING, SENT, UNCERTAIN, Outbox
 from scheduler.subscriptions import Subscriptions
 
-BROADCAST_PREFIX = "b:"  # b:<id>:ok / b:<id>:no
 # Telegram refuses longer messages (counted after HTML entities are parsed, in UTF-16 units).
 TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
+from bot.dialogue.payloads import ACK_PREFIX
 from bot.dialogue.types import Button
 from bot.render import Renderer
 from scheduler.calendar import WorkCalendar
@@ -26,8 +27,6 @@ from scheduler.reporting import (
     start_of_year_day,
     year_end_day,
 )
-
-ACK_PREFIX = "r:"  # r:<period key> is the "已报送" button
 
 
 def ack_message_keys(period_key: str) -> tuple[str, ...]:

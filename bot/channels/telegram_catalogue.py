@@ -21,11 +21,11 @@ from bot.channels.inplace import replace_pressed
 from bot.channels.keyboard import inline_keyboard
 from bot.channels.telegram_scheduler import admin_only, toast_text
 from bot.config import Settings
+from bot.dialogue.payloads import CATALOGUE_PREFIX
 from bot.dialogue.types import Button
 
 log = logging.getLogger(__name__)
 
-PREFIX = "cat:"  # cat:ok:<draft id> | cat:no:<draft id>
 _CALLBACK = re.compile(r"^cat:(ok|no):(\d{1,12})$")
 IMPORTER_KEY = "catalogue_importer"
 
@@ -79,7 +79,10 @@ async def on_catalogue_file(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await _say(update, preview.text)
         return
     buttons = (
-        (Button("✅ 确认导入", f"{PREFIX}ok:{draft_id}"), Button("取消", f"{PREFIX}no:{draft_id}")),
+        (
+            Button("✅ 确认导入", f"{CATALOGUE_PREFIX}ok:{draft_id}"),
+            Button("取消", f"{CATALOGUE_PREFIX}no:{draft_id}"),
+        ),
     )
     await _say(update, preview.text, buttons)
 
@@ -119,4 +122,6 @@ def add_handlers(application: Application, settings: Settings) -> None:
     application.add_handler(
         MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE & admins, on_catalogue_file)
     )
-    application.add_handler(CallbackQueryHandler(on_catalogue_button, pattern=f"^{PREFIX}"))
+    application.add_handler(
+        CallbackQueryHandler(on_catalogue_button, pattern=f"^{CATALOGUE_PREFIX}")
+    )

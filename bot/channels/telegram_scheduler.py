@@ -30,13 +30,24 @@ from bot.channels.keyboard import inline_keyboard
 from bot.channels.plain import to_plain
 from bot.channels.state_processor import chat_state
 from bot.config import Settings
+from bot.dialogue.payloads import (
+    ACK_PREFIX,
+    BROADCAST_PREFIX,
+    REMIND_CLAIM,
+    REMINDER_CANCEL,
+    REMINDER_CONFIRM,
+    REMINDER_PREFIXES,
+    REMINDER_QUICK,
+    SUBSCRIBE_PREFIX,
+)
 from bot.dialogue.types import Button
 from bot.privacy import mask_personal_numbers
 from bot.render import telegram_length
 from bot.store.retention import FAILED_BIND_WINDOW, forget
-from scheduler.broadcasts import BROADCAST_PREFIX, QUEUED, TEXT_LIMIT
+from scheduler.broadcasts import QUEUED, TEXT_LIMIT
 from scheduler.departments import load_compliance_labels, write_compliance_csv
-from scheduler.duties import ACK_PREFIX, ack_message_keys
+from scheduler.duties import ack_message_keys
+from scheduler.outbox import now_utc
 from scheduler.reminders import DEFAULT_TEXT, ReminderInfo, TooManyReminders, reminder_text
 from scheduler.reporting import Period, ReportSchedule, period_for
 from scheduler.runtime import SchedulerRuntime
@@ -45,7 +56,6 @@ from scheduler.when import WhenError, parse_when
 log = logging.getLogger(__name__)
 
 RUNTIME_KEY = "scheduler"
-SUBSCRIBE_PREFIX = "s:"  # s:<topic> toggles a subscription
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
@@ -367,8 +377,6 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # ---- personal reminders ----
 
-REMINDER_PREFIXES = ("rc:", "rx:", "rq:", "rm:")  # confirm, cancel, quick, menu
-
 
 def _when_text(context: ContextTypes.DEFAULT_TYPE, moment: datetime) -> str:
     """The local date, its weekday and the time: a reminder at 07:30 here is stored as 23:30
@@ -386,8 +394,8 @@ async def _propose(
     if await _at_reminder_limit(update, context, in_place):
         return
     chat_state(update, context).pending_reminder = PendingReminder(text, moment.isoformat())
-    buttons = ((Button("确认", "rc:ok"), Button("取消", "rc:no")),)
-    proposal = _render(context, "reminder_confirm", when=_when_text(context, moment), text=text)
+    buttons = ((Button("确认", REMINDER_CONFIRM + "ok"), Button("取消", REMINDER_CONFIRM + "no")),)
+    proposal = _render(context, "reminder_confirm", when=_when_text(moment), text=text)
     if in_place:  # a quick choice ("一周后") becomes the proposal it asked for
         await _replace(update, proposal, buttons)
     else:
@@ -410,7 +418,13 @@ async def _at_reminder_limit(
 
 
 def _quick_buttons() -> tuple[tuple[Button, ...], ...]:
-    return ((Button("一周后", "rq:7"), Button("两周后", "rq:14"), Button("一个月后", "rq:30")),)
+    return (
+        (
+            Button("一周后", f"{REMINDER_QUICK}7"),
+            Button("两周后", f"{REMINDER_QUICK}14"),
+            Button("一个月后", f"{REMINDER_QUICK}30"),
+        ),
+    )
 
 
 async def _propose_from_text(update: Update, context: ContextTypes.DEFAULT_TYPE, raw: str) -> None:
@@ -444,7 +458,8 @@ async def on_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     mine = await asyncio.to_thread(runtime.reminders.scheduled, update.effective_chat.id)
     listed = [{"when": _when_text(context, r.due_at), "text": r.text} for r in mine]
     buttons = tuple(
-        (Button(f"取消 {i}. {r.text[:12]}", f"rx:{r.id}"),) for i, r in enumerate(mine, start=1)
+        (Button(f"取消 {i}. {r.text[:12]}", f"{REMINDER_CANCEL}{r.id}"),)
+        for i, r in enumerate(mine, start=1)
     )
     await _say(update, _render(context, "reminder_list", reminders=listed), buttons)
 
@@ -458,7 +473,7 @@ async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     chat_id = update.effective_chat.id
     state = chat_state(update, context)
     pending, state.pending_reminder = state.pending_reminder, None
-    if data == "rc:ok" and pending and pending.due:
+    if data == REMINDER_CONFIRM + "ok" and pending and pending.due:
         cap = runtime.settings.scheduler.reminders_per_chat
         try:
             reminder = await asyncio.to_thread(
@@ -478,19 +493,25 @@ async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
             _render(context, "reminder_set", when=when, text=reminder.text),
             toast=toast_text(context, "reminder_set"),
         )
-    elif data == "rc:no" and pending:
+    elif data == REMINDER_CONFIRM + "no" and pending:
         await _replace(
             update, _render(context, "reminder_dropped"), toast=toast_text(context, "cancelled")
         )
-    elif data.startswith("rq:") and (small_number(data[3:]) or 0) in range(1, 367):
-        day = runtime.clock.today() + timedelta(days=int(data[3:]))
-        moment = runtime.clock.at(day, time(9, 0))
+    elif data.startswith(REMINDER_QUICK) and (
+        small_number(data[len(REMINDER_QUICK) :]) or 0
+    ) in range(1, 367):
+        day = (now_utc().astimezone(TZ) + timedelta(days=int(data[len(REMINDER_QUICK) :]))).date()
+        moment = datetime.combine(day, time(9, 0), TZ)
         await _propose(update, context, DEFAULT_TEXT, moment, in_place=True)
-    elif data == "rm:claim":
+    elif data == REMIND_CLAIM:
         await query.answer()
         await _say(update, _render(context, "reminder_usage"), _quick_buttons())
-    elif data.startswith("rx:") and small_number(data[3:]) is not None:
-        reminder = await asyncio.to_thread(_cancel_reminder, runtime, int(data[3:]), chat_id)
+    elif (
+        data.startswith(REMINDER_CANCEL) and small_number(data[len(REMINDER_CANCEL) :]) is not None
+    ):
+        reminder = await asyncio.to_thread(
+            _cancel_reminder, runtime, int(data[len(REMINDER_CANCEL) :]), chat_id
+        )
         if reminder is not None:
             runtime.unschedule_reminder(reminder.id)  # the scheduler's index: on the loop
             await query.answer(toast_text(context, "cancelled"))

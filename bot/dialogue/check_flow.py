@@ -7,11 +7,9 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from bot.dialogue.payloads import MENU, REMIND_CLAIM
+from bot.dialogue.payloads import CHECK_PREFIX, CHECK_START, MENU, REMIND_CLAIM
 from bot.dialogue.types import Button, Context, Reply
 from bot.eligibility.conversation import (
-    PREFIX,
-    START,
     UNSURE,
     CheckState,
     SelfCheck,
@@ -61,14 +59,14 @@ class CheckFlow:
         state = context.check
         if state is None or state.current is None:
             return None
-        return Button("继续自查", f"{PREFIX}{state.id}:c")
+        return Button("继续自查", f"{CHECK_PREFIX}{state.id}:c")
 
     def on_button(self, data: str, context: Context) -> Reply:
-        if data == START:
+        if data == CHECK_START:
             # From an answer, the menu or a result: a new message, the old one stays.
             return self.start(context)
         state = context.check
-        parts = data[len(PREFIX) :].split(":", 1)
+        parts = data[len(CHECK_PREFIX) :].split(":", 1)
         if state is None or len(parts) != 2 or parts[0] != state.id:
             return self._stale()
         action = parts[1]
@@ -151,13 +149,13 @@ class CheckFlow:
         result = step.result
         assert result is not None
         shown = result_context(result, self._check.checker.rules.catalogue_note)
-        code = f"{PREFIX}{step.state.id}:d"
+        code = f"{CHECK_PREFIX}{step.state.id}:d"
         details = tuple(
             (Button(f"详细说明：{v.label}", f"{code}{n}"),) for n, v in enumerate(result.verdicts)
         )
         buttons: tuple[tuple[Button, ...], ...] = (
             *details,
-            (Button("重新自查", START), Button("常见话题", MENU)),
+            (Button("重新自查", CHECK_START), Button("常见话题", MENU)),
         )
         # A claim reminder only while the plan is in force: after it, a claim must first be
         # confirmed with 12333 or the bureau, and a reminder to claim would mislead.
@@ -203,7 +201,7 @@ class CheckFlow:
                 toast=toast,
             )
         reply = self._reply(
-            "messages/check_stale.j2", ((Button("开始自查", START),),), current=False
+            "messages/check_stale.j2", ((Button("开始自查", CHECK_START),),), current=False
         )
         return replace(reply, toast=toast)
 
@@ -211,7 +209,7 @@ class CheckFlow:
         index = state.current
         assert index is not None
         question = self._check.questions[index]
-        code = f"{PREFIX}{state.id}:"
+        code = f"{CHECK_PREFIX}{state.id}:"
         # After "返回上一步" the choice made last time is marked.
         previous = self._check.previous_choice(state, question)
 

@@ -17,6 +17,8 @@ from bot.dialogue.cues import DEFAULT_AUDIENCE
 from bot.dialogue.facets import Facet
 from bot.dialogue.groups import Group
 from bot.dialogue.payloads import (
+    CHECK_PREFIX,
+    CHECK_START,
     DECLINE_PREFIX,
     DETAILS_PREFIX,
     MENU,
@@ -26,8 +28,6 @@ from bot.dialogue.payloads import (
 from bot.dialogue.ranker import TopicRanker
 from bot.dialogue.reading import Reading, read_message
 from bot.dialogue.types import Button, Candidate, Context, Reply
-from bot.eligibility.conversation import PREFIX as CHECK_PREFIX
-from bot.eligibility.conversation import START as CHECK_START
 from bot.eligibility.conversation import prefill_from_entities
 from bot.policy_pack import PolicyPack
 from bot.privacy import mask_personal_numbers
