@@ -259,4 +259,3 @@ class Broadcasts:
                 if row.created_by is not None:  # None: the admin has since used /stop
                     reports.append(Report(row.id, row.created_by, counts, row.status, row.topic))
         return reports
-

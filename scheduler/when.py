@@ -42,6 +42,10 @@ class WhenError(ValueError):
     """The text names no date, or one that has passed; the message is for the person."""
 
 
+class NoTimeNamed(WhenError):
+    """The text names no date or time at all (not one that is wrong)."""
+
+
 @dataclass(frozen=True)
 class When:
     moment: datetime  # in the zone asked for
@@ -131,7 +135,7 @@ def parse_when(text: str, now: datetime, zone: tzinfo) -> When:
         raise WhenError("这个日期不存在，请再检查一下，例如“3月1日”。") from None
     moment_time, time_words = _time_part(text)
     if day is None and moment_time is None:
-        raise WhenError("没看出是什么时候。可以说“下周五上午”“3月1日”或“明天下午3点”。")
+        raise NoTimeNamed("没看出是什么时候。可以说“下周五上午”“3月1日”或“明天下午3点”。")
     if day is None:  # only a time: today, or tomorrow if it has passed
         day = local_now.date()
         if datetime.combine(day, moment_time, tzinfo=zone) <= local_now:  # type: ignore[arg-type]

@@ -320,7 +320,7 @@ def build_application(settings: Settings) -> Application:
     application.bot_data[CLOCK_KEY] = clock
     application.bot_data[COMMANDS_KEY] = load_commands(settings.paths.responses)
     add_duty_handlers(application, settings, fallback=on_text)
-    add_scheduler_handlers(application)
+    add_scheduler_handlers(application, settings)
     add_catalogue_handlers(application, settings)
     application.add_handler(CommandHandler("start", on_start))
     application.add_handler(CommandHandler("help", on_help))

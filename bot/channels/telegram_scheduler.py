@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from functools import wraps
 
-from telegram import ChatMember, Update
+from telegram import ChatMember, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -28,6 +28,7 @@ from bot.channels.commands import COMMANDS_KEY, CommandBook, set_chat_commands
 from bot.channels.inplace import replace_pressed
 from bot.channels.keyboard import inline_keyboard
 from bot.channels.plain import to_plain
+from bot.channels.reminder_requests import ReminderRequests, load_reminder_requests
 from bot.channels.state_processor import chat_state
 from bot.config import Settings
 from bot.dialogue.payloads import (
@@ -762,7 +763,18 @@ async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     await _stale_press(update, context)
 
 
-def add_handlers(application: Application) -> None:
+class _ReminderRequestFilter(filters.MessageFilter):
+    """ "提醒我3月1日交月报", not "补贴到账了会提醒我吗" (a question for the dialogue)."""
+
+    def __init__(self, requests: ReminderRequests) -> None:
+        super().__init__(name="reminder_request")
+        self._requests = requests
+
+    def filter(self, message: Message) -> bool:
+        return self._requests.is_request(message.text or "", message.date or now_utc())
+
+
+def add_handlers(application: Application, settings: Settings) -> None:
     """Registered before the dialogue's own handlers, so their commands and buttons win."""
     for command, handler in [
         ("bind", on_bind),
@@ -783,8 +795,11 @@ def add_handlers(application: Application) -> None:
     application.add_handler(
         CallbackQueryHandler(on_reminder_button, pattern="^(" + "|".join(REMINDER_PREFIXES) + ")")
     )
+    requests = load_reminder_requests(settings.paths.policy)
     application.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.Regex("提醒我"), on_remind_text)
+        MessageHandler(
+            filters.TEXT & ~filters.COMMAND & _ReminderRequestFilter(requests), on_remind_text
+        )
     )
     application.add_handler(
         CallbackQueryHandler(on_subscribe_button, pattern=f"^{SUBSCRIBE_PREFIX}")

@@ -16,6 +16,13 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.clock import now_utc
+from bot.dialogue.payloads import (
+    DECLINE_PREFIX,
+    MENU,
+    NONE_OF_THESE,
+    REMINDER_PREFIXES,
+    TOPIC_PREFIX,
+)
 from bot.render import Renderer, telegram_length
 from bot.store.db import make_engine, migrate, session_factory
 from bot.store.models import Delivery, Reminder
@@ -188,6 +195,26 @@ def test_personal_reminder_due_while_down_is_sent_once_late(bot_process: BotProc
     api.wait_for_text(PERSON, "还没有设置提醒")
     assert len([m for m in api.messages_to(PERSON) if "⏰" in m.text]) == 1
     engine.dispose()
+
+
+def test_questions_mentioning_a_reminder_go_to_the_dialogue(bot_process: BotProcess):
+    """ "会提醒我吗" is a policy question (policy/reminder_requests.yml): the dialogue, which
+    asks the NLU, replies with its own buttons; "提醒我3月1日交月报" is still a request."""
+    api = bot_process.api
+    questions = ["补贴到账了会提醒我吗", "到时候会提醒我去领吗"]
+    for count, question in enumerate(questions, start=1):
+        api.push_text(PERSON, question)
+        reply = api.wait_for_messages(PERSON, count)[-1]
+        assert "没看出是什么时候" not in reply.text and "确认设置吗" not in reply.text
+        payloads = [data for _label, data in reply.buttons]
+        assert not any(data.startswith(REMINDER_PREFIXES) for data in payloads)
+        assert any(
+            data.startswith((TOPIC_PREFIX, DECLINE_PREFIX)) or data in (MENU, NONE_OF_THESE)
+            for data in payloads
+        ), payloads
+    api.push_text(PERSON, "提醒我3月1日交月报")
+    confirm = api.wait_for_text(PERSON, "确认设置吗")
+    assert "交月报" in confirm.text and "03月01日" in confirm.text
 
 
 def test_reminder_cancel_and_unclear_times(bot_process: BotProcess):
