@@ -9,7 +9,7 @@ import logging
 import signal
 from contextlib import AsyncExitStack
 
-from telegram import Bot
+from telegram.ext import ExtBot
 
 from bot.assistant import open_database
 from bot.clock import Clock
@@ -20,13 +20,16 @@ from bot.render import Renderer
 from bot.store.db import database_url
 from bot.store.health import DatabaseHealth
 from scheduler.runtime import SchedulerRuntime
+from scheduler.telegram_transport import telegram_defaults
 
 log = logging.getLogger(__name__)
 
 
 async def run_scheduler(settings: Settings) -> None:
     base = (settings.telegram.base_url or "https://api.telegram.org").rstrip("/")
-    bot = Bot(settings.telegram.token or "", base_url=f"{base}/bot")
+    bot = ExtBot(
+        settings.telegram.token or "", base_url=f"{base}/bot", defaults=telegram_defaults()
+    )
     pack = load_policy_pack(settings.paths.policy)
     runtime = SchedulerRuntime(
         settings,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from telegram import Bot
+from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import ExtBot
+from telegram.ext import Defaults, ExtBot
 
 from bot.channels.keyboard import inline_keyboard
 from bot.dialogue.types import Button
@@ -19,6 +19,14 @@ from scheduler.sender import Blocked, Rejected, RetryLater, Transient, Uncertain
 OUTBOX_PACED = "outbox"
 
 
+def telegram_defaults() -> Defaults:
+    """Every message the bot and the scheduler send is HTML (responses/*.j2) without link
+    previews; given to the Application and the standalone scheduler's bot."""
+    return Defaults(
+        parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+    )
+
+
 def retry_after_seconds(exc: RetryAfter) -> float:
     """PTB 22 gives an int or a timedelta, depending on its settings."""
     after = exc.retry_after
@@ -27,6 +35,7 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 
 class TelegramTransport:
     def __init__(self, bot: Bot) -> None:
+        """`bot`: an ExtBot with telegram_defaults(), which the sends rely on."""
         self._bot = bot
         # Only an ExtBot with a rate limiter accepts rate_limit_args.
         limited = isinstance(bot, ExtBot) and bot.rate_limiter is not None
@@ -37,9 +46,7 @@ class TelegramTransport:
             await self._bot.send_message(
                 chat_id,
                 text,
-                parse_mode=ParseMode.HTML,
                 reply_markup=inline_keyboard(buttons),
-                disable_web_page_preview=True,
                 **self._extra,  # type: ignore[arg-type]
             )
         except RetryAfter as exc:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 from telegram import CallbackQuery, Message
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.channels.keyboard import inline_keyboard
@@ -30,9 +29,7 @@ async def edit_in_place(
         try:
             await message.edit_text(
                 text,
-                parse_mode=ParseMode.HTML,
                 reply_markup=inline_keyboard(buttons),
-                disable_web_page_preview=True,
             )
             return
         except BadRequest as error:
@@ -43,9 +40,7 @@ async def edit_in_place(
     await query.get_bot().send_message(
         chat_id,
         text,
-        parse_mode=ParseMode.HTML,
         reply_markup=inline_keyboard(buttons),
-        disable_web_page_preview=True,
     )
 
 

@@ -10,7 +10,6 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 
 from telegram import Message, Update
-from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -49,6 +48,7 @@ from bot.store.db import database_url
 from bot.store.retention import chat_key
 from scheduler.ratelimit import SendLimiter
 from scheduler.runtime import SchedulerRuntime
+from scheduler.telegram_transport import telegram_defaults
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +60,7 @@ CLOCK_KEY = "clock"
 
 
 async def send_reply(message: Message, reply: Reply) -> None:
-    await message.reply_text(
-        reply.text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=inline_keyboard(reply.buttons),
-        disable_web_page_preview=True,
-    )
+    await message.reply_text(reply.text, reply_markup=inline_keyboard(reply.buttons))
 
 
 def _dialogue(context: ContextTypes.DEFAULT_TYPE) -> Dialogue:
@@ -257,7 +252,7 @@ def _slow_down_sender(assistant: Assistant) -> Callable[[Update], Awaitable[None
         if message is None:
             return
         text = assistant.renderer.render("messages/slow_down.j2", assistant.clock.today())
-        await message.reply_text(text, parse_mode=ParseMode.HTML)
+        await message.reply_text(text)
 
     return warn
 
@@ -297,6 +292,7 @@ def build_application(settings: Settings) -> Application:
     builder = (
         ApplicationBuilder()
         .token(settings.telegram.token or "")
+        .defaults(telegram_defaults())
         .rate_limiter(
             SharedRateLimiter(
                 limiter,

@@ -11,7 +11,6 @@ import logging
 import re
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.catalogue.importer import CatalogueImporter, parse_caption
@@ -45,9 +44,7 @@ def _importer(context: ContextTypes.DEFAULT_TYPE) -> CatalogueImporter:
 
 
 async def _say(update: Update, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
-    await update.effective_message.reply_text(
-        text, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(buttons)
-    )
+    await update.effective_message.reply_text(text, reply_markup=inline_keyboard(buttons))
 
 
 @admin_only

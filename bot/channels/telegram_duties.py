@@ -9,7 +9,6 @@ import io
 from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
-from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.channels.operations import Operations, load_operations
@@ -133,7 +132,6 @@ async def on_schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         io.BytesIO(ics),
         filename=f"schedule-{year}.ics",
         caption=_render(context, "schedule_caption", year=year, count=len(dates.dates)),
-        parse_mode=ParseMode.HTML,
     )
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from functools import wraps
 
 from telegram import ChatMember, Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -104,9 +104,7 @@ def _next_period(runtime: SchedulerRuntime) -> Period:
 
 
 async def _say(update: Update, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
-    await update.effective_message.reply_text(
-        text, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(buttons)
-    )
+    await update.effective_message.reply_text(text, reply_markup=inline_keyboard(buttons))
 
 
 def admin_only(handler: Handler) -> Handler:
@@ -651,7 +649,6 @@ async def on_compliance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         io.BytesIO(buffer.getvalue().encode("utf-8-sig")),  # the BOM: Excel reads UTF-8
         filename=f"compliance-{first:%Y-%m}-to-{last:%Y-%m}.csv",
         caption=caption,
-        parse_mode=ParseMode.HTML,
     )
 
 

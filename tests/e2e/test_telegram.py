@@ -15,7 +15,7 @@ import pytest
 from bot.channels.plain import to_plain
 from tests.conftest import NluEndpoint, run_bot, spawn_bot
 from tests.e2e.conftest import TOKEN, telegram_env, unthrottled_config
-from tests.support.botapi import BotApiStandIn, Sent
+from tests.support.botapi import BotApiStandIn, Sent, previews_disabled
 from tests.support.check_answers import (
     ENTERPRISE_FACTS,
     ENTERPRISE_PRESSES,
@@ -76,6 +76,10 @@ def test_start_question_and_button_press(running_bot: tuple[BotApiStandIn, Path]
     decline = api.wait_for_messages(chat, 5)[4]
     assert "12333" in decline.text
 
+    # The Application's Defaults: every message HTML (checked by the stand-in), no previews.
+    sent = api.calls("sendMessage")
+    assert all(m.params.get("parse_mode") == "HTML" for m in sent)
+    assert all(previews_disabled(m) for m in sent)
     assert api.errors == []
     assert TOKEN.split(":")[1] not in log_path.read_text()
 

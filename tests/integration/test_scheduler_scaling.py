@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from telegram import Bot
+from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.assistant import open_database
@@ -26,6 +27,7 @@ from bot.store.models import Delivery
 from scheduler.reminders import SCHEDULED, SENT, Reminders, TooManyReminders
 from scheduler.runtime import SchedulerRuntime
 from scheduler.subscriptions import Subscriptions
+from scheduler.telegram_transport import telegram_defaults
 from tests.conftest import CLOCK, TZ
 from tests.support.botapi import BotApiStandIn
 
@@ -75,8 +77,9 @@ async def running(
     pack: PolicyPack,
     api: BotApiStandIn,
 ) -> tuple[SchedulerRuntime, Bot]:
-    bot = Bot(
+    bot = ExtBot(
         TOKEN,
+        defaults=telegram_defaults(),
         base_url=f"{api.base_url}/bot",
         request=HTTPXRequest(read_timeout=2.0, connect_timeout=2.0),
     )

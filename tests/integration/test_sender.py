@@ -8,15 +8,16 @@ import itertools
 import time
 
 from telegram import Bot
+from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.clock import now_utc
 from scheduler.outbox import Outbox, Outgoing
 from scheduler.sender import Pacing, Sender
 from scheduler.subscriptions import Subscriptions
-from scheduler.telegram_transport import TelegramTransport
+from scheduler.telegram_transport import TelegramTransport, telegram_defaults
 from tests.conftest import CLOCK
-from tests.support.botapi import BotApiStandIn
+from tests.support.botapi import BotApiStandIn, previews_disabled
 
 TOKEN = "123456789:TEST-abcdefghijklmnopqrstuvwxyz0123"
 
@@ -33,8 +34,9 @@ async def drain_all(sender: Sender, outbox: Outbox, timeout: float = 30) -> None
 
 
 async def make_bot(api: BotApiStandIn) -> Bot:
-    bot = Bot(
+    bot = ExtBot(
         TOKEN,
+        defaults=telegram_defaults(),
         base_url=f"{api.base_url}/bot",
         request=HTTPXRequest(read_timeout=1.0, connect_timeout=1.0),
     )
@@ -62,6 +64,11 @@ async def test_faults_lose_nothing_and_send_nothing_twice(botapi: BotApiStandIn,
     await bot.shutdown()
 
     received = [s.chat_id for s in botapi.calls("sendMessage")]
+    # The bot's Defaults: HTML (checked by the stand-in) without link previews.
+    assert all(
+        s.params.get("parse_mode") == "HTML" and previews_disabled(s)
+        for s in botapi.calls("sendMessage")
+    )
     assert sorted(received) == [c for c in chats if c != 1013]  # each once, none lost
     counts = outbox.counts("broadcast:1")
     # The timed-out request did reach the stand-in: recorded as uncertain, not sent again.

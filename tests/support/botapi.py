@@ -51,6 +51,14 @@ class Sent:
         return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
 
 
+def previews_disabled(sent: Sent) -> bool:
+    """Whether a message was sent with link previews off (link_preview_options)."""
+    options = sent.params.get("link_preview_options")
+    if isinstance(options, str):
+        options = json.loads(options)
+    return bool(options and options.get("is_disabled"))
+
+
 @dataclass
 class BotApiStandIn:
     host: str = "127.0.0.1"
