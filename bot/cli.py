@@ -97,10 +97,9 @@ def _schedule(year: int | None, ics: str | None) -> int:
     with no dates (the duties ended, or not begun) says why; no file is written then."""
     from pathlib import Path
 
-    from bot.channels.plain import to_plain
     from bot.clock import Clock
     from bot.policy_pack import load_policy_pack
-    from bot.render import Renderer
+    from bot.render import Renderer, to_plain
     from scheduler.agenda import DutyRules, agenda
     from scheduler.ics import agenda_ics
 

@@ -16,10 +16,15 @@ from bot.policy_pack import PolicyPack
 _TAG = re.compile(r"<[^>]+>")
 
 
+def to_plain(telegram_html: str) -> str:
+    """Telegram HTML → plain text (the console, JSON output, toasts, calendar files)."""
+    return html.unescape(_TAG.sub("", telegram_html))
+
+
 def telegram_length(telegram_html: str) -> int:
     """The length Telegram checks against its limits: the text after HTML is parsed
     (tags dropped, entities read), in UTF-16 code units."""
-    return len(html.unescape(_TAG.sub("", telegram_html)).encode("utf-16-le")) // 2
+    return len(to_plain(telegram_html).encode("utf-16-le")) // 2
 
 
 def _num(value: float) -> str:

@@ -8,9 +8,8 @@ from datetime import date, datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from bot.channels.plain import to_plain
 from bot.clock import Clock
-from bot.render import Renderer
+from bot.render import Renderer, to_plain
 from scheduler.agenda import Agenda, DutyDate
 
 UID_DOMAIN = "skills-policy-assistant"

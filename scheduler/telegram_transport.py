@@ -10,8 +10,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Defaults, ExtBot
 
-from bot.channels.keyboard import inline_keyboard
 from bot.dialogue.types import Button
+from bot.telegram_keyboard import inline_keyboard
 from scheduler.sender import Blocked, Rejected, RetryLater, Transient, Uncertain
 
 # Told to the bot's rate limiter (bot/channels/telegram_limits.py): the sender already took

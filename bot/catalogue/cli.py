@@ -7,8 +7,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.channels.plain import to_plain
 from bot.config import Settings
+from bot.render import to_plain
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

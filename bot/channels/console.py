@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from bot.channels.commands import Command
-from bot.channels.plain import to_plain
 from bot.dialogue.core import Dialogue
 from bot.dialogue.types import Context, Reply
 from bot.privacy import mask_personal_numbers
+from bot.render import to_plain
 
 PROMPT = "您> "
 # The commands the console understands; /help lists them (from responses/commands.yml).

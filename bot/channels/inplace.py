@@ -8,8 +8,8 @@ import logging
 from telegram import CallbackQuery, Message
 from telegram.error import BadRequest
 
-from bot.channels.keyboard import inline_keyboard
 from bot.dialogue.types import Button
+from bot.telegram_keyboard import inline_keyboard
 
 log = logging.getLogger(__name__)
 

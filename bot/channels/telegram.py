@@ -24,8 +24,6 @@ from tornado.httpserver import HTTPServer
 from bot.assistant import Assistant, running_assistant
 from bot.channels.commands import COMMANDS_KEY, CommandBook, load_commands, register_commands
 from bot.channels.inplace import edit_in_place
-from bot.channels.keyboard import inline_keyboard
-from bot.channels.plain import to_plain
 from bot.channels.state_processor import ChatStateProcessor, chat_state
 from bot.channels.telegram_catalogue import add_handlers as add_catalogue_handlers
 from bot.channels.telegram_duties import add_handlers as add_duty_handlers
@@ -43,9 +41,11 @@ from bot.health import health_checks
 from bot.logging_setup import log_webhook_rejections
 from bot.misses import asked_in
 from bot.observability import HealthServer, Metrics
+from bot.render import to_plain
 from bot.store.conversations import ConversationStore
 from bot.store.db import database_url
 from bot.store.retention import chat_key
+from bot.telegram_keyboard import inline_keyboard
 from scheduler.ratelimit import SendLimiter
 from scheduler.runtime import SchedulerRuntime
 from scheduler.telegram_transport import telegram_defaults

@@ -17,11 +17,11 @@ from bot.catalogue.importer import CatalogueImporter, parse_caption
 from bot.catalogue.reader import MAX_BYTES, ImportReport, Problem
 from bot.catalogue.spec import load_spec
 from bot.channels.inplace import replace_pressed
-from bot.channels.keyboard import inline_keyboard
 from bot.channels.telegram_scheduler import admin_only, toast_text
 from bot.config import Settings
 from bot.dialogue.payloads import CATALOGUE_PREFIX
 from bot.dialogue.types import Button
+from bot.telegram_keyboard import inline_keyboard
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,6 @@ from bot.channels.callbacks import period_key, small_number
 from bot.channels.chat_state import PendingReminder
 from bot.channels.commands import COMMANDS_KEY, CommandBook, set_chat_commands
 from bot.channels.inplace import replace_pressed
-from bot.channels.keyboard import inline_keyboard
-from bot.channels.plain import to_plain
 from bot.channels.reminder_requests import ReminderRequests, load_reminder_requests
 from bot.channels.state_processor import chat_state
 from bot.config import Settings
@@ -43,8 +41,9 @@ from bot.dialogue.payloads import (
 )
 from bot.dialogue.types import Button
 from bot.privacy import mask_personal_numbers
-from bot.render import telegram_length
+from bot.render import telegram_length, to_plain
 from bot.store.retention import FAILED_BIND_WINDOW, forget
+from bot.telegram_keyboard import inline_keyboard
 from scheduler.broadcasts import QUEUED, TEXT_LIMIT
 from scheduler.departments import load_compliance_labels, write_compliance_csv
 from scheduler.duties import ack_message_keys

@@ -21,8 +21,8 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from bot.channels.plain import to_plain
 from bot.config import Settings
+from bot.render import to_plain
 from bot.store.db import make_engine
 from bot.store.models import Conversation, Reminder
 from nlu.service import free_port

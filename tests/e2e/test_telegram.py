@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.plain import to_plain
+from bot.render import to_plain
 from tests.conftest import NluEndpoint, run_bot, spawn_bot
 from tests.e2e.conftest import TOKEN, telegram_env, unthrottled_config
 from tests.support.botapi import BotApiStandIn, Sent, previews_disabled

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import unicodedata
 
-from bot.channels.plain import to_plain
+from bot.render import to_plain
 
 # A phone screen's line, in half-width columns: 18 Chinese characters.
 PHONE_COLUMNS = 36

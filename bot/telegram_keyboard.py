@@ -1,4 +1,4 @@
-"""Reply buttons → Telegram's inline keyboard."""
+"""Reply buttons → Telegram's inline keyboard (for the bot's channel and the scheduler's sender)."""
 
 from __future__ import annotations
 
