@@ -15,7 +15,6 @@ from telegram.error import TelegramError
 log = logging.getLogger(__name__)
 
 COMMANDS_FILE = "commands.yml"
-COMMANDS_KEY = "commands"  # the CommandBook in the Application's bot_data
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ a policy question for the NLU."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 import yaml
@@ -19,19 +19,19 @@ class ReminderRequests:
     triggers: tuple[str, ...]
     question_words: tuple[str, ...]
 
-    def is_request(self, raw: str, now: datetime) -> bool:
+    def is_request(self, raw: str, now: datetime, zone: tzinfo) -> bool:
         text = normalize(raw)
         if not any(word in text for word in self.triggers):
             return False
         if not any(word in text for word in self.question_words):
             return True  # "提醒我" with no time still goes to the parser, which asks when
-        return _names_a_time(text, now)
+        return _names_a_time(text, now, zone)
 
 
-def _names_a_time(text: str, now: datetime) -> bool:
+def _names_a_time(text: str, now: datetime, zone: tzinfo) -> bool:
     """A question with a time in it ("能在3月1日提醒我交月报吗") is still a request."""
     try:
-        parse_when(text, now)
+        parse_when(text, now, zone)
     except NoTimeNamed:
         return False
     except WhenError:  # a time in the past or too far ahead: a request the parser explains

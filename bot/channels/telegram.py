@@ -22,15 +22,24 @@ from telegram.ext import (
 from tornado.httpserver import HTTPServer
 
 from bot.assistant import Assistant, running_assistant
-from bot.channels.commands import COMMANDS_KEY, CommandBook, load_commands, register_commands
+from bot.channels import (
+    telegram_admin,
+    telegram_catalogue,
+    telegram_duties,
+    telegram_reminders,
+    telegram_subscriptions,
+)
+from bot.channels.commands import load_commands, register_commands
 from bot.channels.inplace import edit_in_place
+from bot.channels.operations import load_operations
+from bot.channels.reminder_requests import load_reminder_requests
 from bot.channels.state_processor import ChatStateProcessor, chat_state
-from bot.channels.telegram_catalogue import add_handlers as add_catalogue_handlers
-from bot.channels.telegram_duties import add_handlers as add_duty_handlers
+from bot.channels.telegram_common import is_admin
+from bot.channels.telegram_context import BotServices, Started, services, started
 from bot.channels.telegram_duties import on_reported, on_schedule
 from bot.channels.telegram_limits import SharedRateLimiter
-from bot.channels.telegram_scheduler import RUNTIME_KEY, on_reminders, on_subscribe
-from bot.channels.telegram_scheduler import add_handlers as add_scheduler_handlers
+from bot.channels.telegram_reminders import on_reminders
+from bot.channels.telegram_subscriptions import on_subscribe
 from bot.channels.throttle import ChatThrottle
 from bot.clock import Clock
 from bot.config import Settings
@@ -52,20 +61,13 @@ from scheduler.telegram_transport import telegram_defaults
 
 log = logging.getLogger(__name__)
 
-ASSISTANT_KEY = "assistant"
-STACK_KEY = "exit_stack"
-METRICS_KEY = "metrics"
-LIMITER_KEY = "send_limiter"
-CLOCK_KEY = "clock"
-
 
 async def send_reply(message: Message, reply: Reply) -> None:
     await message.reply_text(reply.text, reply_markup=inline_keyboard(reply.buttons))
 
 
 def _dialogue(context: ContextTypes.DEFAULT_TYPE) -> Dialogue:
-    assistant: Assistant = context.application.bot_data[ASSISTANT_KEY]
-    return assistant.dialogue
+    return started(context).dialogue
 
 
 def _chat_context(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Context:
@@ -83,14 +85,13 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _deep_link(update: Update, context: ContextTypes.DEFAULT_TYPE, parameter: str) -> bool:
     """/start PARAMETER from a link (t.me/<bot>?start=check): a command listed in
     responses/commands.yml, or a topic id. False: not one, the welcome follows."""
-    book: CommandBook = context.application.bot_data[COMMANDS_KEY]
+    book = services(context).commands
     handler = DEEP_LINKS.get(parameter) if parameter in book.deep_links else None
     if handler is not None:
         context.args = []  # the target command runs as if typed bare
         await handler(update, context)
         return True
-    assistant: Assistant = context.application.bot_data[ASSISTANT_KEY]
-    if parameter in assistant.pack.topics:
+    if parameter in started(context).assistant.pack.topics:
         topic = TOPIC_PREFIX + parameter
         reply = await asyncio.to_thread(
             _dialogue(context).handle_button, topic, _chat_context(update, context)
@@ -103,14 +104,10 @@ async def _deep_link(update: Update, context: ContextTypes.DEFAULT_TYPE, paramet
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """What this person may use: the public commands, and a contact's and an admin's."""
-    book: CommandBook = context.application.bot_data[COMMANDS_KEY]
-    settings: Settings = context.application.bot_data["settings"]
-    runtime: SchedulerRuntime = context.application.bot_data[RUNTIME_KEY]
+    runtime = started(context).runtime
     chat_id = update.effective_chat.id
     contact = await asyncio.to_thread(runtime.departments.contact, chat_id) is not None
-    user = update.effective_user
-    admin = user is not None and user.id in settings.admins
-    commands = book.for_chat(contact=contact, admin=admin)
+    commands = services(context).commands.for_chat(contact=contact, admin=is_admin(update, context))
     await send_reply(
         update.effective_message, _dialogue(context).message("help", commands=commands)
     )
@@ -126,9 +123,7 @@ async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _count(context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
-    metrics: Metrics | None = context.application.bot_data.get(METRICS_KEY)
-    if metrics is not None:
-        metrics.count_reply(reply.kind, reply.intent)
+    services(context).metrics.count_reply(reply.kind, reply.intent)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -194,34 +189,35 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _post_init(application: Application) -> None:
-    settings: Settings = application.bot_data["settings"]
+    bot_services = services(application)
+    settings = bot_services.settings
     # Handlers do their database and CPU work in threads (asyncio.to_thread): enough of
     # them for every update in flight, the scheduler's jobs and the health checks.
     threads = ThreadPoolExecutor(settings.telegram.concurrent_updates + 4, "work")
     asyncio.get_running_loop().set_default_executor(threads)
-    stack = AsyncExitStack()
-    application.bot_data[STACK_KEY] = stack
-    metrics: Metrics = application.bot_data[METRICS_KEY]
+    stack = bot_services.stack = AsyncExitStack()
+    metrics = bot_services.metrics
     assistant = await stack.enter_async_context(
         running_assistant(
             settings,
             reminders=True,
             metrics=metrics,
             on_wait=log.info,
-            clock=application.bot_data[CLOCK_KEY],
+            clock=bot_services.clock,
         )
     )
-    application.bot_data[ASSISTANT_KEY] = assistant
     runtime = SchedulerRuntime(
         settings,
         assistant.sessions,
         assistant.renderer,
         application.bot,
         assistant.pack,
-        limiter=application.bot_data[LIMITER_KEY],
+        limiter=bot_services.limiter,
         clock=assistant.clock,
     )
-    application.bot_data[RUNTIME_KEY] = runtime
+    bot_services.started = Started(
+        assistant, runtime, telegram_catalogue.importer_for(assistant, settings)
+    )
     processor = application.update_processor
     if isinstance(processor, ChatStateProcessor):
         idle = timedelta(hours=settings.retention.conversation_idle_hours)
@@ -231,7 +227,7 @@ async def _post_init(application: Application) -> None:
     contacts = await asyncio.to_thread(runtime.departments.contacts)
     await register_commands(
         application.bot,
-        application.bot_data[COMMANDS_KEY],
+        bot_services.commands,
         settings.admins,
         [c.chat_id for c in contacts],
     )
@@ -276,7 +272,7 @@ async def _start_health_server(
 
 
 async def _post_shutdown(application: Application) -> None:
-    stack: AsyncExitStack | None = application.bot_data.get(STACK_KEY)
+    stack = services(application).stack
     if stack is not None:
         await stack.aclose()
 
@@ -310,14 +306,23 @@ def build_application(settings: Settings) -> Application:
     processor = ChatStateProcessor(telegram.concurrent_updates, clock=clock.now, throttle=throttle)
     builder = builder.concurrent_updates(processor)
     application = builder.post_init(_post_init).post_shutdown(_post_shutdown).build()
-    application.bot_data["settings"] = settings
-    application.bot_data[METRICS_KEY] = metrics
-    application.bot_data[LIMITER_KEY] = limiter
-    application.bot_data[CLOCK_KEY] = clock
-    application.bot_data[COMMANDS_KEY] = load_commands(settings.paths.responses)
-    add_duty_handlers(application, settings, fallback=on_text)
-    add_scheduler_handlers(application, settings)
-    add_catalogue_handlers(application, settings)
+    bot_services = BotServices(
+        settings,
+        load_commands(settings.paths.responses),
+        metrics,
+        limiter,
+        clock,
+        load_operations(settings.paths.policy),
+        load_reminder_requests(settings.paths.policy),
+    )
+    bot_services.install(application)
+    # Before the dialogue's own handlers, so their commands, buttons and texts win; the
+    # operational questions ("别再提醒我了") before the "提醒我" requests.
+    telegram_duties.add_handlers(application, bot_services.operations, fallback=on_text)
+    telegram_subscriptions.add_handlers(application)
+    telegram_reminders.add_handlers(application, bot_services.reminder_requests, clock)
+    telegram_admin.add_handlers(application)
+    telegram_catalogue.add_handlers(application, settings)
     application.add_handler(CommandHandler("start", on_start))
     application.add_handler(CommandHandler("help", on_help))
     application.add_handler(CommandHandler("menu", on_menu))

@@ -13,38 +13,39 @@ import re
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.assistant import Assistant
 from bot.catalogue.importer import CatalogueImporter, parse_caption
 from bot.catalogue.reader import MAX_BYTES, ImportReport, Problem
 from bot.catalogue.spec import load_spec
 from bot.channels.inplace import replace_pressed
-from bot.channels.telegram_scheduler import admin_only, toast_text
+from bot.channels.telegram_common import admin_only, say, toast_text
+from bot.channels.telegram_context import started
 from bot.config import Settings
 from bot.dialogue.payloads import CATALOGUE_PREFIX
 from bot.dialogue.types import Button
-from bot.telegram_keyboard import inline_keyboard
 
 log = logging.getLogger(__name__)
 
-_CALLBACK = re.compile(r"^cat:(ok|no):(\d{1,12})$")
-IMPORTER_KEY = "catalogue_importer"
+_CALLBACK = re.compile(rf"^{re.escape(CATALOGUE_PREFIX)}(ok|no):(\d{{1,12}})$")
+
+
+def importer_for(assistant: Assistant, settings: Settings) -> CatalogueImporter | None:
+    """The importer behind the admins' uploads; None without a catalogue store."""
+    if assistant.catalogue is None:
+        return None
+    return CatalogueImporter(
+        assistant.catalogue,
+        load_spec(settings.paths.policy),
+        assistant.renderer,
+        assistant.clock.today,
+    )
 
 
 def _importer(context: ContextTypes.DEFAULT_TYPE) -> CatalogueImporter:
-    data = context.application.bot_data
-    if IMPORTER_KEY not in data:
-        assistant = data["assistant"]  # set by bot.channels.telegram at start-up
-        settings: Settings = data["settings"]
-        data[IMPORTER_KEY] = CatalogueImporter(
-            assistant.catalogue,
-            load_spec(settings.paths.policy),
-            assistant.renderer,
-            assistant.clock.today,
-        )
-    return data[IMPORTER_KEY]
-
-
-async def _say(update: Update, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
-    await update.effective_message.reply_text(text, reply_markup=inline_keyboard(buttons))
+    importer = started(context).catalogue
+    if importer is None:
+        raise RuntimeError("the catalogue store is not open")
+    return importer
 
 
 @admin_only
@@ -55,7 +56,7 @@ async def on_catalogue_file(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     name = document.file_name or "catalogue"
     if document.file_size is not None and document.file_size > MAX_BYTES:
         report = ImportReport(name, problems=(Problem("too_large"),))
-        await _say(update, importer.report_text(report))
+        await say(update, importer.report_text(report))
         return
     telegram_file = await document.get_file()
     data = bytes(await telegram_file.download_as_bytearray())
@@ -64,7 +65,7 @@ async def on_catalogue_file(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         # The check is still worth having; the import needs its date and source.
         report = await asyncio.to_thread(importer.check, data, name)
         help_text = importer.render_message("upload_help.j2")
-        await _say(update, f"{importer.report_text(report)}\n\n{help_text}")
+        await say(update, f"{importer.report_text(report)}\n\n{help_text}")
         return
     valid_from, source = caption
     user = update.effective_user
@@ -73,7 +74,7 @@ async def on_catalogue_file(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     )
     log.info("catalogue upload %s by %s: draft %s", name, user.id if user else None, draft_id)
     if draft_id is None:
-        await _say(update, preview.text)
+        await say(update, preview.text)
         return
     buttons = (
         (
@@ -81,7 +82,7 @@ async def on_catalogue_file(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             Button("取消", f"{CATALOGUE_PREFIX}no:{draft_id}"),
         ),
     )
-    await _say(update, preview.text, buttons)
+    await say(update, preview.text, buttons)
 
 
 @admin_only
@@ -92,7 +93,7 @@ async def on_catalogue_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     match = _CALLBACK.match(query.data or "")
     if match is None:
         await query.answer(toast_text(context, "stale"))
-        await _say(update, importer.render_message("gone.j2"))
+        await say(update, importer.render_message("gone.j2"))
         return
     action, draft_id = match.group(1), int(match.group(2))
     if action == "no":
@@ -104,7 +105,7 @@ async def on_catalogue_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     version = await asyncio.to_thread(importer.store.confirm, draft_id)
     if version is None:
         await query.answer(toast_text(context, "stale"))
-        await _say(update, importer.render_message("gone.j2"))
+        await say(update, importer.render_message("gone.j2"))
         return
     user = update.effective_user
     log.info("catalogue version %s confirmed by %s", version.id, user.id if user else None)

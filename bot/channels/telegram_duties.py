@@ -1,32 +1,153 @@
-"""Telegram for department contacts and admins, beyond the reminders themselves: /reported
-(and "我们这个月已经报了"), /schedule with its .ics file, and the operational questions
-("怎么取消提醒", "绑定码在哪里要") answered without the NLU."""
+"""Telegram for department contacts: /bind, the "已报送" button under a report reminder,
+/reported (and "我们这个月已经报了"), /schedule with its .ics file, and the operational
+questions ("怎么取消提醒", "绑定码在哪里要") answered without the NLU. The admins' side of
+the monthly reports is in telegram_admin.py."""
 
 from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Awaitable, Callable
+import logging
+from datetime import date, timedelta
 
 from telegram import Message, Update
-from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
-from bot.channels.operations import Operations, load_operations
-from bot.channels.telegram_scheduler import _refuse_in_group, _render, _runtime, _say
-from bot.config import Settings
+from bot.channels.callbacks import period_key
+from bot.channels.operations import Operations
+from bot.channels.telegram_common import (
+    Handler,
+    is_admin,
+    refresh_commands,
+    refuse_in_group,
+    render,
+    replace,
+    say,
+    stale_press,
+    toast_text,
+)
+from bot.channels.telegram_context import runtime, services
+from bot.dialogue.payloads import ACK_PREFIX
+from bot.store.retention import FAILED_BIND_WINDOW
 from scheduler.agenda import agenda, asked_period, next_reminder, upcoming
+from scheduler.duties import ack_message_keys
 from scheduler.ics import agenda_ics
+from scheduler.reporting import Period
 
-OPERATIONS_KEY = "operations"
+log = logging.getLogger(__name__)
+
 COMING_REPORTS = 2  # the coming view: this many monthly reports (a phone screen)
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+# ---- binding and "已报送" ----
 
 
-def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    settings: Settings = context.application.bot_data["settings"]
+async def on_bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    scheduler = runtime(context)
+    if not context.args:
+        await say(update, render(context, "bind_usage"))
+        return
+    chat_id, user = update.effective_chat.id, update.effective_user
+    bound = await asyncio.to_thread(scheduler.departments.contact, chat_id)
+    if bound is not None and await refuse_in_group(update, context):
+        return
+    limits = scheduler.settings.retention
+    failures = await asyncio.to_thread(
+        scheduler.departments.failed_binds, chat_id, scheduler.clock.now() - FAILED_BIND_WINDOW
+    )
+    if failures >= limits.failed_binds_per_hour:
+        log.warning("bind refused: chat %s failed %d times within the hour", chat_id, failures)
+        await say(update, render(context, "bind_limited"))
+        return
+    department = await asyncio.to_thread(
+        scheduler.departments.bind,
+        chat_id,
+        context.args[0],
+        user.full_name if user else "",
+        user.id if user else None,
+        timedelta(days=limits.bind_code_valid_days),
+    )
+    if department is None:
+        await asyncio.to_thread(scheduler.departments.record_failed_bind, chat_id)
+        # The code tried is not logged: it may be someone's valid code.
+        log.warning("failed bind from chat %s (unknown, used or expired code)", chat_id)
+        await say(update, render(context, "bind_failed", valid_days=limits.bind_code_valid_days))
+        return
+    log.info("chat %s bound to department %s", update.effective_chat.id, department)
+    await refresh_commands(update, context)
+    await say(
+        update, render(context, "bind_ok", department_name=scheduler.departments.names[department])
+    )
+
+
+async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ "已报送" under a reminder: recorded, and the reminder edited to say so (its button
+    gone); a refusal is a new message and leaves the reminder as it was."""
+    query = update.callback_query
+    scheduler = runtime(context)
+    contact = await asyncio.to_thread(scheduler.departments.contact, update.effective_chat.id)
+    if contact is None:
+        await query.answer()
+        await say(update, render(context, "ack_not_contact"))
+        return
+    found = period_key((query.data or "")[len(ACK_PREFIX) :])
+    if found is None:
+        await stale_press(update, context)
+        return
+    period = Period(date(found[0], found[1], scheduler.duties.schedule.due_day))
+    if await refuse_in_group(update, context):
+        await query.answer()
+        return
+    # Only a period this chat was asked about: forged data (r:2099-12) would silence
+    # future reminders and falsify the compliance export.
+    asked = await asyncio.to_thread(
+        scheduler.outbox.delivered, update.effective_chat.id, ack_message_keys(period.key)
+    )
+    if not asked:
+        log.warning("refused 已报送 for %s from chat %s: never asked", period.key, contact.chat_id)
+        await query.answer()
+        await say(update, render(context, "ack_not_asked"))
+        return
+    name = scheduler.departments.names[contact.department]
     user = update.effective_user
-    return user is not None and user.id in settings.admins
+    recorded = await asyncio.to_thread(
+        scheduler.departments.acknowledge, period.key, contact.department, user.id if user else 0
+    )
+    if recorded:
+        when = (
+            scheduler.clock.short_text(update.effective_message.date)
+            if update.effective_message and update.effective_message.date
+            else ""
+        )
+        await replace(
+            update,
+            render(
+                context,
+                "ack_recorded",
+                department_name=name,
+                covers=period.covers,
+                when=when or "刚刚",
+            ),
+            toast=toast_text(context, "ack_recorded"),
+        )
+    else:
+        await replace(
+            update,
+            render(
+                context,
+                "ack_already",
+                department_name=name,
+                covers=period.covers,
+                next_reminder=None,
+                next_covers=None,
+            ),
+        )
 
 
 # ---- /reported ----
@@ -34,32 +155,32 @@ def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
 
 async def on_reported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Record "已报送" for the report the bot is asking about now; never another one."""
-    runtime = _runtime(context)
-    contact = await asyncio.to_thread(runtime.departments.contact, update.effective_chat.id)
+    scheduler = runtime(context)
+    contact = await asyncio.to_thread(scheduler.departments.contact, update.effective_chat.id)
     if contact is None:
-        await _say(update, _render(context, "reported_not_contact"))
+        await say(update, render(context, "reported_not_contact"))
         return
-    if await _refuse_in_group(update, context):
+    if await refuse_in_group(update, context):
         return
-    today = runtime.clock.today()
-    period = asked_period(today, runtime.rules)
+    today = scheduler.clock.today()
+    period = asked_period(today, scheduler.rules)
     if period is None:
-        await _say(update, _no_duty(context))
+        await say(update, _no_duty(context))
         return
-    name = runtime.departments.names[contact.department]
+    name = scheduler.departments.names[contact.department]
     user = update.effective_user
     message = update.effective_message
     recorded = await asyncio.to_thread(
-        runtime.departments.acknowledge, period.key, contact.department, user.id if user else 0
+        scheduler.departments.acknowledge, period.key, contact.department, user.id if user else 0
     )
     if recorded:
-        when = runtime.clock.short_text(message.date) if message and message.date else "刚刚"
-        text = _render(
+        when = scheduler.clock.short_text(message.date) if message and message.date else "刚刚"
+        text = render(
             context, "ack_recorded", department_name=name, covers=period.covers, when=when
         )
     else:
-        coming = next_reminder(today, runtime.rules)
-        text = _render(
+        coming = next_reminder(today, scheduler.rules)
+        text = render(
             context,
             "ack_already",
             department_name=name,
@@ -67,13 +188,13 @@ async def on_reported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             next_reminder=coming[0] if coming else None,
             next_covers=coming[1].covers if coming else None,
         )
-    await _say(update, text)
+    await say(update, text)
 
 
 def _no_duty(context: ContextTypes.DEFAULT_TYPE) -> str:
-    rules = _runtime(context).rules
-    dates = agenda(_runtime(context).clock.today().year, rules)
-    return _render(context, "reported_no_duty", last_day=dates.last_day, basis=dates.basis)
+    rules = runtime(context).rules
+    dates = agenda(runtime(context).clock.today().year, rules)
+    return render(context, "reported_no_duty", last_day=dates.last_day, basis=dates.basis)
 
 
 # ---- /schedule ----
@@ -82,42 +203,40 @@ def _no_duty(context: ContextTypes.DEFAULT_TYPE) -> str:
 async def on_schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The coming reports (a contact, anyone), or a whole year (an admin, or /schedule 2021),
     with that year's .ics file to import into a phone calendar."""
-    runtime = _runtime(context)
-    today = runtime.clock.today()
-    admin = _is_admin(update, context)
+    scheduler = runtime(context)
+    today = scheduler.clock.today()
+    admin = is_admin(update, context)
     year = today.year
     if context.args:
         raw = context.args[0]
         if not (raw.isdigit() and 1900 < int(raw) < 9999):
-            await _say(update, _render(context, "schedule_usage"))
+            await say(update, render(context, "schedule_usage"))
             return
         year = int(raw)
-    dates = await asyncio.to_thread(agenda, year, runtime.rules)
-    contact = await asyncio.to_thread(runtime.departments.contact, update.effective_chat.id)
+    dates = await asyncio.to_thread(agenda, year, scheduler.rules)
+    contact = await asyncio.to_thread(scheduler.departments.contact, update.effective_chat.id)
     if admin or context.args:
         if not dates.dates:
-            await _say(
-                update, _render(context, "schedule_closed", agenda=dates, for_operator=admin)
-            )
+            await say(update, render(context, "schedule_closed", agenda=dates, for_operator=admin))
             return
-        await _say(update, _render(context, "schedule_year", agenda=dates))
+        await say(update, render(context, "schedule_year", agenda=dates))
     else:
-        reports, yearly = upcoming(today, runtime.rules, COMING_REPORTS)
+        reports, yearly = upcoming(today, scheduler.rules, COMING_REPORTS)
         if not reports and not yearly:
-            await _say(
-                update, _render(context, "schedule_closed", agenda=dates, for_operator=False)
-            )
+            await say(update, render(context, "schedule_closed", agenda=dates, for_operator=False))
             return
         years = sorted({r.period.due.year for r in reports} | {d.day.year for d in yearly})
-        estimated = [y for y in years if not runtime.rules.calendar.covers(y)]
-        await _say(
+        estimated = [y for y in years if not scheduler.rules.calendar.covers(y)]
+        await say(
             update,
-            _render(
+            render(
                 context,
                 "schedule_coming",
                 reports=reports,
                 yearly=yearly,
-                department_name=runtime.departments.names[contact.department] if contact else None,
+                department_name=scheduler.departments.names[contact.department]
+                if contact
+                else None,
                 contact=contact is not None,
                 estimated=estimated,
                 send_at=dates.send_at.strftime("%H:%M"),
@@ -127,11 +246,11 @@ async def on_schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         )
         if not dates.dates:
             return
-    ics = await asyncio.to_thread(agenda_ics, dates, runtime.renderer, runtime.clock)
+    ics = await asyncio.to_thread(agenda_ics, dates, scheduler.renderer, scheduler.clock)
     await update.effective_message.reply_document(
         io.BytesIO(ics),
         filename=f"schedule-{year}.ics",
-        caption=_render(context, "schedule_caption", year=year, count=len(dates.dates)),
+        caption=render(context, "schedule_caption", year=year, count=len(dates.dates)),
     )
 
 
@@ -149,31 +268,31 @@ class _OperationsFilter(filters.MessageFilter):
 
 def _on_operations(fallback: Handler) -> Handler:
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        operations: Operations = context.application.bot_data[OPERATIONS_KEY]
+        operations = services(context).operations
         kind = operations.kind_of(update.effective_message.text or "")
-        runtime = _runtime(context)
-        contact = await asyncio.to_thread(runtime.departments.contact, update.effective_chat.id)
+        scheduler = runtime(context)
+        contact = await asyncio.to_thread(scheduler.departments.contact, update.effective_chat.id)
         if kind == "reported":
             # Only a contact's report: anyone else's "已经报了" is a question for the dialogue.
             await (on_reported if contact is not None else fallback)(update, context)
             return
-        name = runtime.departments.names[contact.department] if contact else None
+        name = scheduler.departments.names[contact.department] if contact else None
         template = "how_cancel" if kind == "cancel_reminders" else "how_bind_code"
-        await _say(
+        await say(
             update,
-            _render(context, template, contact=contact is not None, department_name=name),
+            render(context, template, contact=contact is not None, department_name=name),
         )
 
     return handler
 
 
-def add_handlers(application: Application, settings: Settings, fallback: Handler) -> None:
-    """Registered before the scheduler's "提醒我" handler and the dialogue: "别再提醒我了"
-    is a question about cancelling, not a new reminder. `fallback` answers free text."""
-    operations = load_operations(settings.paths.policy)
-    application.bot_data[OPERATIONS_KEY] = operations
+def add_handlers(application: Application, operations: Operations, fallback: Handler) -> None:
+    """Registered before the "提醒我" handler and the dialogue: "别再提醒我了" is a question
+    about cancelling, not a new reminder. `fallback` answers free text."""
+    application.add_handler(CommandHandler("bind", on_bind))
     application.add_handler(CommandHandler("reported", on_reported))
     application.add_handler(CommandHandler("schedule", on_schedule))
+    application.add_handler(CallbackQueryHandler(on_ack, pattern=f"^{ACK_PREFIX}"))
     application.add_handler(
         MessageHandler(
             filters.TEXT & ~filters.COMMAND & _OperationsFilter(operations),

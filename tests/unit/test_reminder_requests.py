@@ -4,6 +4,7 @@ are policy questions for the NLU."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,6 +12,7 @@ from bot.channels.reminder_requests import ReminderRequests, load_reminder_reque
 from bot.config import Settings
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+ZONE = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,7 @@ def requests(settings: Settings) -> ReminderRequests:
     ],
 )
 def test_requests_go_to_the_reminder_parser(requests: ReminderRequests, text: str) -> None:
-    assert requests.is_request(text, NOW)
+    assert requests.is_request(text, NOW, ZONE)
 
 
 @pytest.mark.parametrize(
@@ -45,7 +47,7 @@ def test_requests_go_to_the_reminder_parser(requests: ReminderRequests, text: st
     ],
 )
 def test_questions_are_not_requests(requests: ReminderRequests, text: str) -> None:
-    assert not requests.is_request(text, NOW)
+    assert not requests.is_request(text, NOW, ZONE)
 
 
 def test_the_words_come_from_the_policy_file(tmp_path) -> None:
@@ -53,6 +55,6 @@ def test_the_words_come_from_the_policy_file(tmp_path) -> None:
         "triggers: [叫我]\nquestion_words: [吗]\n", "utf-8"
     )
     custom = load_reminder_requests(tmp_path)
-    assert custom.is_request("明天叫我", NOW)
-    assert not custom.is_request("会叫我吗", NOW)
-    assert not custom.is_request("提醒我3月1日交月报", NOW)
+    assert custom.is_request("明天叫我", NOW, ZONE)
+    assert not custom.is_request("会叫我吗", NOW, ZONE)
+    assert not custom.is_request("提醒我3月1日交月报", NOW, ZONE)
