@@ -145,8 +145,16 @@ class Subscriptions:
         statement = (
             insert(Delivery)
             .from_select(
-                ["message_key", "chat_id", "text", "buttons", "status", "not_before",
-                 "attempts", "created_at"],
+                [
+                    "message_key",
+                    "chat_id",
+                    "text",
+                    "buttons",
+                    "status",
+                    "not_before",
+                    "attempts",
+                    "created_at",
+                ],
                 rows,
             )
             .on_conflict_do_nothing(index_elements=["message_key", "chat_id"])

@@ -7,21 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from bot.numerals import CHINESE_DIGITS
+
 DEFAULT_TIME = time(9, 0)
-_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _RELATIVE_DAYS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "大后天": 3}
 _PERIODS = {  # part of day → (default time, add 12 to an hour below 12)
@@ -57,10 +45,12 @@ def chinese_number(text: str) -> int:
         return int(text)
     if "十" in text:
         tens, _, ones = text.partition("十")
-        return (_DIGITS.get(tens, 1) if tens else 1) * 10 + (_DIGITS.get(ones, 0) if ones else 0)
+        return (CHINESE_DIGITS.get(tens, 1) if tens else 1) * 10 + (
+            CHINESE_DIGITS.get(ones, 0) if ones else 0
+        )
     value = 0
     for char in text:
-        value = value * 10 + _DIGITS[char]
+        value = value * 10 + CHINESE_DIGITS[char]
     return value
 
 

@@ -23,8 +23,8 @@ from bot.dialogue.payloads import CHECK_PREFIX as PREFIX
 from bot.dialogue.payloads import CHECK_START as START
 from bot.eligibility.evaluator import CheckResult
 from bot.eligibility.facts import TEXT_LIMIT, UNSURE, FactError
-from bot.eligibility.numerals import parse_chinese_number
 from bot.eligibility.service import Checker
+from bot.numerals import parse_chinese_number
 
 
 @dataclass(frozen=True)

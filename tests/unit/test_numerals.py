@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.eligibility.numerals import parse_chinese_number
+from bot.numerals import parse_chinese_number
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,11 @@
-"""Chinese numerals as people type them where a number is asked ("两个月", "三千", "十二")."""
+"""Chinese numerals as people type them ("两个月", "三千", "十二"): the self-check's number
+answers and the reminder parser's dates and times."""
 
 from __future__ import annotations
 
 import re
 
-_DIGITS = {
+CHINESE_DIGITS = {
     "零": 0,
     "〇": 0,
     "一": 1,
@@ -36,15 +37,15 @@ def parse_chinese_number(text: str) -> float | None:
         for unit in arabic.group(2):
             value *= _UNITS.get(unit) or _MYRIAD[unit]
         return value
-    if any(ch not in _DIGITS and ch not in _UNITS and ch not in _MYRIAD for ch in text):
+    if any(ch not in CHINESE_DIGITS and ch not in _UNITS and ch not in _MYRIAD for ch in text):
         return None
     total, section, digit = 0, 0, None
     last_unit = 1
     for ch in text:
-        if ch in _DIGITS:
-            if digit is not None and _DIGITS[ch] != 0 and digit != 0:
+        if ch in CHINESE_DIGITS:
+            if digit is not None and CHINESE_DIGITS[ch] != 0 and digit != 0:
                 return None  # "三五": two digits in a row is no number
-            digit = _DIGITS[ch]
+            digit = CHINESE_DIGITS[ch]
         elif ch in _UNITS:
             section += (1 if digit is None else digit) * _UNITS[ch]  # "十二": a bare 十 is 10
             last_unit, digit = _UNITS[ch], None
