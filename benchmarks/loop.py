@@ -80,9 +80,7 @@ class Bot:
 
 
 @contextmanager
-def running_bot(
-    endpoint: NluEndpoint, url: str, tmp: Path, throttle: bool = True
-) -> Iterator[Bot]:
+def running_bot(endpoint: NluEndpoint, url: str, tmp: Path, throttle: bool = True) -> Iterator[Bot]:
     api = BotApiStandIn()
     api.start()
     config = write_test_config(tmp)

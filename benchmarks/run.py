@@ -112,9 +112,43 @@ async def turn_rows(url: str, token: str | None, texts: list[str], db: str) -> l
     await asyncio.gather(*(user() for _ in range(USERS)))
     elapsed = time.perf_counter() - started
     await client.aclose()
+    turns_per_second = len(latencies) / elapsed
     crowd = latency_row(f"{USERS} users at once, 5 turns each", latencies)
-    crowd[0] += f" ({len(latencies) / elapsed:.0f} turns/s)"
-    return [latency_row("full turn (text → rendered reply)", turns), crowd]
+    crowd[0] += f" ({turns_per_second:.0f} turns/s)"
+    raw, raw_per_second = await raw_crowd(url, token, per_user)
+    ratio = [
+        "bot turns/s ÷ raw Rasa requests/s, both 200 at once",
+        "-",
+        "-",
+        "-",
+        "-",
+        f"{turns_per_second / raw_per_second:.2f}",
+    ]
+    return [latency_row("full turn (text → rendered reply)", turns), raw, crowd, ratio]
+
+
+async def raw_crowd(url: str, token: str | None, texts: list[str]) -> tuple[list[str], float]:
+    """Rasa alone under the same crowd: USERS clients posting the same texts at once."""
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=USERS)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+
+        async def user() -> None:
+            for text in texts:
+                started = time.perf_counter()
+                response = await http.post(
+                    f"{url}/model/parse", params={"token": token}, json={"text": text}
+                )
+                response.raise_for_status()
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(user() for _ in range(USERS)))
+        elapsed = time.perf_counter() - started
+    per_second = len(latencies) / elapsed
+    row = latency_row(f"raw Rasa, {USERS} clients at once, {len(texts)} each", latencies)
+    row[0] += f" ({per_second:.0f} requests/s)"
+    return row, per_second
 
 
 async def broadcast_rows(tmp: Path) -> list[list[str]]:
