@@ -355,7 +355,12 @@ class Dialogue:
         )
 
     def _decline_is_sure(self, result: NluResult, reading: Reading) -> bool:
-        """A decline needs confidence, and more of it when the message names the policy."""
+        """A decline needs confidence, and more of it when the message names the policy; about
+        training, it also needs the words of what it declines ("失业培训" is not 失业金)."""
+        if reading.policy_cue and not self._pack.cues.names_decline_subject(
+            result.intent, reading.text
+        ):
+            return False
         needed = (
             self._settings.decline_confidence_with_cue
             if reading.names_policy

@@ -19,6 +19,7 @@ class Cues:
     abuse: tuple[str, ...]
     certificate_admin: dict[str, tuple[str, ...]]  # asks, names, unless
     amount_words: tuple[str, ...]
+    decline_needs: dict[str, tuple[str, ...]]  # decline kind → words one of which it needs
     money_words: tuple[str, ...]
     audiences: tuple[tuple[str, tuple[str, ...]], ...]  # in order of precedence
     decline_labels: dict[str, str]
@@ -49,6 +50,11 @@ class Cues:
     def asks_money(self, text: str) -> bool:
         return any(word in text for word in self.money_words)
 
+    def names_decline_subject(self, kind: str, text: str) -> bool:
+        """True unless the decline kind lists words and the message has none of them."""
+        words = self.decline_needs.get(kind)
+        return words is None or any(word in text for word in words)
+
     def is_abuse(self, text: str) -> bool:
         return any(word in text for word in self.abuse)
 
@@ -68,6 +74,7 @@ def load_cues(policy_dir: Path) -> Cues:
         other_benefits=tuple(raw["other_benefits"]),
         abuse=tuple(raw["abuse"]),
         amount_words=tuple(raw["amount_words"]),
+        decline_needs={k: tuple(v) for k, v in (raw.get("decline_needs") or {}).items()},
         money_words=tuple(raw["money_words"]),
         certificate_admin={k: tuple(v) for k, v in raw["certificate_admin"].items()},
         audiences=tuple((k, tuple(v)) for k, v in raw["audience_cues"].items()),

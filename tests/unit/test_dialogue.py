@@ -521,3 +521,16 @@ async def test_a_whole_question_with_no_candidate_says_so_with_pointer_and_menu(
     assert "没找到" in reply.text and "12333" in reply.text
     offered = {b.data for row in reply.buttons for b in row}
     assert {TOPIC_PREFIX + topic for topic in pack.menu} <= offered
+
+
+async def test_training_for_the_unemployed_is_not_declined_as_unemployment_benefit(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    q = "失业培训要多少钱"
+    fake.answers[q] = result(q, ("oos_unemployment_insurance", 0.97), ("subsidy_amount", 0.01))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind in {"clarify", "menu"} and reply.buttons  # asked, not declined
+    # Naming the benefit itself is still declined with its pointer.
+    q2 = "参加培训期间失业金还发吗"
+    fake.answers[q2] = result(q2, ("oos_unemployment_insurance", 0.97))
+    assert (await dialogue.handle_text(q2, Context())).kind == "decline"

@@ -46,4 +46,3 @@ def test_payloads_from_real_topics_fit(pack: PolicyPack, settings: Settings) -> 
     subscription_topics = settings.scheduler.topics
     longest = max(subscription_topics, key=lambda t: len(t.encode()))
     assert len((payloads.SUBSCRIBE_PREFIX + longest).encode()) <= CALLBACK_DATA_LIMIT
-
