@@ -357,7 +357,7 @@ class Dialogue:
     def _decline_is_sure(self, result: NluResult, reading: Reading) -> bool:
         """A decline needs confidence, and more of it when the message names the policy; about
         training, it also needs the words of what it declines ("失业培训" is not 失业金)."""
-        if reading.policy_cue and not self._pack.cues.names_decline_subject(
+        if reading.names_policy and not self._pack.cues.names_decline_subject(
             result.intent, reading.text
         ):
             return False

@@ -82,3 +82,16 @@ async def test_money_asked_for_a_certificate_outweighs_a_sure_other_topic(
     fake.answers[q2] = result(q2, ("project_training", 0.93), ("subsidy_amount", 0.03))
     other = await dialogue.handle_text(q2, Context())
     assert other.intent == "project_training" and "美容师属于" not in other.text
+
+
+async def test_a_claim_question_naming_a_certificate_is_not_a_case_status_question(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    q = "人力资源管理师补贴怎么领?"
+    fake.answers[q] = result(q, ("oos_case_status", 0.96))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "answer" and "三(一)" in reply.sections
+    # Asking after one's own payment is still case status.
+    q2 = "人力资源管理师补贴什么时候到账"
+    fake.answers[q2] = result(q2, ("oos_case_status", 0.96))
+    assert (await dialogue.handle_text(q2, Context())).kind == "decline"
