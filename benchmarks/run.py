@@ -66,16 +66,19 @@ def peak_rss_mb(pid: int | None = None) -> float:
     return total / 1024
 
 
+async def raw_parse(http: httpx.AsyncClient, url: str, token: str | None, text: str) -> float:
+    """One POST /model/parse straight to Rasa; its time in seconds."""
+    started = time.perf_counter()
+    response = await http.post(f"{url}/model/parse", params={"token": token}, json={"text": text})
+    response.raise_for_status()
+    return time.perf_counter() - started
+
+
 async def nlu_rows(url: str, token: str | None, texts: list[str]) -> list[list[str]]:
     raw: list[float] = []
     async with httpx.AsyncClient(timeout=30) as http:
         for text in texts:
-            started = time.perf_counter()
-            response = await http.post(
-                f"{url}/model/parse", params={"token": token}, json={"text": text}
-            )
-            response.raise_for_status()
-            raw.append(time.perf_counter() - started)
+            raw.append(await raw_parse(http, url, token, text))
     client = NluClient(url, token, timeout=30)
     through: list[float] = []
     for text in texts:
@@ -135,12 +138,7 @@ async def raw_crowd(url: str, token: str | None, texts: list[str]) -> tuple[list
 
         async def user() -> None:
             for text in texts:
-                started = time.perf_counter()
-                response = await http.post(
-                    f"{url}/model/parse", params={"token": token}, json={"text": text}
-                )
-                response.raise_for_status()
-                latencies.append(time.perf_counter() - started)
+                latencies.append(await raw_parse(http, url, token, text))
 
         started = time.perf_counter()
         await asyncio.gather(*(user() for _ in range(USERS)))
