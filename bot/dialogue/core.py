@@ -216,8 +216,9 @@ class Dialogue:
 
     async def _understand(self, text: str, context: Context) -> Reply:
         """Several questions in one message get one answer each; otherwise the whole text."""
+        reading = self._read(text)
         segments = split_questions(text, self._settings.max_questions_per_message)
-        if len(segments) > 1 and not self._declined_whole(text):
+        if len(segments) > 1 and not _declined_whole(reading):
             results = [await self._nlu.parse(segment) for segment in segments]
             confident = [r for r in results if self._is_confident_topic(r)]
             topics = list(dict.fromkeys(r.intent for r in confident))
@@ -228,13 +229,7 @@ class Dialogue:
         log.info("intent=%s confidence=%.2f text=%s", result.intent, result.confidence, text)
         # Choosing and rendering the reply (the ranker, the catalogue, a self-check started
         # from words) runs in a worker thread: the event loop only waits.
-        return await asyncio.to_thread(self._reply_for, result, context)
-
-    def _declined_whole(self, text: str) -> bool:
-        """Read whole, the message is declined whatever its parts ask ("制冷与空调特种作业证
-        分为几种?如何报名?" is about a certificate's administration)."""
-        reading = self._read(text)
-        return reading.certificate_admin or reading.about_other_benefit or reading.abuse
+        return await asyncio.to_thread(self._reply_for, result, reading, context)
 
     def _read(self, text: str) -> Reading:
         pack = self._pack
@@ -243,8 +238,9 @@ class Dialogue:
     def _is_confident_topic(self, result: NluResult) -> bool:
         return result.intent in self._pack.topics and not self._is_unsure(result)
 
-    def _reply_for(self, result: NluResult, context: Context) -> Reply:
-        pack, intent, reading = self._pack, result.intent, self._read(result.text)
+    def _reply_for(self, result: NluResult, reading: Reading, context: Context) -> Reply:
+        """The reply to one parsed message; `reading` is the same text's reading."""
+        pack, intent = self._pack, result.intent
         context.audience = pack.cues.audience(reading.text) or context.audience
         if reading.abuse and not reading.policy_cue:
             return self._decline(ABUSE_INTENT, result.confidence)
@@ -650,6 +646,12 @@ class Dialogue:
 
     def _render(self, template: str, **extra: object) -> str:
         return self._renderer.render(template, self._today(), **extra)
+
+
+def _declined_whole(reading: Reading) -> bool:
+    """Read whole, the message is declined whatever its parts ask ("制冷与空调特种作业证
+    分为几种?如何报名?" is about a certificate's administration)."""
+    return reading.certificate_admin or reading.about_other_benefit or reading.abuse
 
 
 def _entity_values(results: Sequence[NluResult], entity: str) -> list[str]:
