@@ -253,7 +253,9 @@ class Dialogue:
             return self._certificate_answer(reading.mention, reading, context, result)
         if reading.group is not None and self._asks_about_group(result, reading):
             return self._group_answer(reading.group, context, result)
-        if intent in pack.out_of_scope and self._decline_is_sure(result, reading):
+        if intent in pack.out_of_scope and (
+            self._decline_is_sure(result, reading) or self._decline_seconded(result, reading)
+        ):
             return self._decline(intent, result.confidence)
         if reading.about_other_benefit:
             return self._decline(self._closest_decline(result), result.confidence)
@@ -363,6 +365,16 @@ class Dialogue:
             else self._settings.confidence_threshold
         )
         return result.confidence >= needed
+
+    def _decline_seconded(self, result: NluResult, reading: Reading) -> bool:
+        """An unsure decline of a message with no policy cue is still given when the plan's
+        own words rank the same decline first ("工龄三十年退休后每月能拿多少")."""
+        if reading.names_policy or reading.group is not None:
+            return False
+        if self._ranker is None or result.confidence < self._settings.second_opinion_min:
+            return False
+        ranked = self._ranker.rank(result.text, limit=1)
+        return bool(ranked) and ranked[0].topic == result.intent
 
     def _second_opinion_agrees(self, result: NluResult) -> bool:
         """An unsure classifier is still followed when the plan's own words point the same way."""
