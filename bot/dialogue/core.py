@@ -299,7 +299,7 @@ class Dialogue:
         """The certificate named decides the clause: 中级焊工 三(一), 焊工操作证 三(四)."""
         kind = mention.kind
         topic = kind.amount_topic if reading.asks_amount else kind.topic
-        if result.intent == CLAIM_INTENT and not reading.asks_amount:
+        if (result.intent == CLAIM_INTENT or reading.asks_claim) and not reading.asks_amount:
             # "美容师证补贴怎么领": the note says which clause it falls under, the answer how
             # to claim.
             topic = CLAIM_INTENT

@@ -21,6 +21,7 @@ class Cues:
     amount_words: tuple[str, ...]
     decline_needs: dict[str, tuple[str, ...]]  # decline kind → words one of which it needs
     money_words: tuple[str, ...]
+    claim_words: tuple[str, ...]
     audiences: tuple[tuple[str, tuple[str, ...]], ...]  # in order of precedence
     decline_labels: dict[str, str]
     stopwords: frozenset[str]
@@ -50,6 +51,9 @@ class Cues:
     def asks_money(self, text: str) -> bool:
         return any(word in text for word in self.money_words)
 
+    def asks_claim(self, text: str) -> bool:
+        return any(word in text for word in self.claim_words)
+
     def names_decline_subject(self, kind: str, text: str) -> bool:
         """True unless the decline kind lists words and the message has none of them."""
         words = self.decline_needs.get(kind)
@@ -76,6 +80,7 @@ def load_cues(policy_dir: Path) -> Cues:
         amount_words=tuple(raw["amount_words"]),
         decline_needs={k: tuple(v) for k, v in (raw.get("decline_needs") or {}).items()},
         money_words=tuple(raw["money_words"]),
+        claim_words=tuple(raw["claim_words"]),
         certificate_admin={k: tuple(v) for k, v in raw["certificate_admin"].items()},
         audiences=tuple((k, tuple(v)) for k, v in raw["audience_cues"].items()),
         decline_labels=dict(raw["decline_labels"]),

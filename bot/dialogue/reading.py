@@ -23,6 +23,7 @@ class Reading:
     abuse: bool
     asks_amount: bool
     asks_money: bool  # money asked outright, not a count or a duration
+    asks_claim: bool  # how to claim, asked outright
 
     @property
     def names_policy(self) -> bool:
@@ -47,4 +48,5 @@ def read_message(text: str, cues: Cues, certificates: CertificateBook, groups: G
         abuse=cues.is_abuse(text),
         asks_amount=cues.asks_amount(text),
         asks_money=cues.asks_money(text),
+        asks_claim=cues.asks_claim(text),
     )

@@ -90,8 +90,26 @@ async def test_a_claim_question_naming_a_certificate_is_not_a_case_status_questi
     q = "人力资源管理师补贴怎么领?"
     fake.answers[q] = result(q, ("oos_case_status", 0.96))
     reply = await dialogue.handle_text(q, Context())
-    assert reply.kind == "answer" and "三(一)" in reply.sections
+    # How to claim asked outright: how to claim, the certificate's clause cited first.
+    assert reply.kind == "answer" and reply.intent == "service_claim"
+    assert reply.sections == ("三(一)", "六(四)")
     # Asking after one's own payment is still case status.
     q2 = "人力资源管理师补贴什么时候到账"
     fake.answers[q2] = result(q2, ("oos_case_status", 0.96))
+    assert (await dialogue.handle_text(q2, Context())).kind == "decline"
+
+
+async def test_another_programme_needs_naming_when_the_message_is_about_training(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    # Sure of "another programme", but the message asks about a training subsidy and names
+    # no other programme: the person is asked, not turned away.
+    q = "县里就业局组织的培训，国家补贴是多少"
+    fake.answers[q] = result(q, ("oos_other_program", 0.9), ("subsidy_amount", 0.35))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "clarify"
+    assert "oos_other_program" in [c.topic for c in reply.candidates]
+    # Named, it is declined.
+    q2 = "县里的培训算不算人才补贴，国家补贴是多少"
+    fake.answers[q2] = result(q2, ("oos_other_program", 0.9), ("subsidy_amount", 0.35))
     assert (await dialogue.handle_text(q2, Context())).kind == "decline"
