@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -151,6 +152,33 @@ def spawn_bot(args: list[str], env: dict[str, str], log_path: Path) -> subproces
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+
+# The fields of one `ask --json` line, in order: a stable interface.
+ASK_JSON_FIELDS = (
+    "q",
+    "intent",
+    "confidence",
+    "answered",
+    "kind",
+    "sections",
+    "candidates",
+    "text",
+    "details",
+)
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Stop a bot process as Ctrl-C would (SIGINT, so it logs and cleans up on the way out);
+    killed if it has not ended within `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def run_bot(

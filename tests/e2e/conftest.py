@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, NluEndpoint, bot_env, spawn_bot
+from tests.conftest import ROOT, NluEndpoint, bot_env, spawn_bot, stop_process
 from tests.support.botapi import BotApiStandIn
 
 TOKEN = "123456789:TEST-abcdefghijklmnopqrstuvwxyz0123"
@@ -32,6 +31,11 @@ class BotProcess:
 
     def restart(self) -> None:
         self.process = self.start()
+
+    def stop(self) -> None:
+        """SIGINT, as Ctrl-C: the bot finishes its log on the way out."""
+        if self.process is not None:
+            stop_process(self.process)
 
     def kill(self) -> None:
         if self.process is not None:
@@ -99,12 +103,7 @@ def running_bot(
     try:
         yield running
     finally:
-        if running.process is not None and running.process.poll() is None:
-            running.process.send_signal(signal.SIGINT)
-            try:
-                running.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                running.kill()
+        running.stop()
 
 
 @pytest.fixture()

@@ -86,8 +86,7 @@ def test_personal_numbers_however_written_are_masked_everywhere(bot_process: Bot
     with _sessions(bot_process)() as session:
         stored = [q.text for q in session.scalars(select(UnansweredQuestion))]
         stored += [d.text for d in session.scalars(select(Delivery))]
-    bot_process.process.send_signal(2)
-    bot_process.process.wait(timeout=30)
+    bot_process.stop()
     log = bot_process.log_path.read_text()
     for number in numbers:
         assert number not in _digits_only(log), number

@@ -4,7 +4,6 @@ the running bot; SQLite opened read-only) and a deleted SQLite file; 200 again o
 
 from __future__ import annotations
 
-import signal
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from bot.store.db import alembic_config, make_engine, migrate, schema_head
-from tests.conftest import NluEndpoint, spawn_bot
+from tests.conftest import NluEndpoint, spawn_bot, stop_process
 from tests.e2e.conftest import BotProcess, telegram_env, write_test_config
 from tests.support.botapi import BotApiStandIn
 from tests.support.postgres import PostgresCluster
@@ -120,5 +119,4 @@ def test_healthz_503_for_a_read_only_sqlite_database(
         assert report["problems"]["database"].startswith("read-only: ")
         assert "readonly" in report["problems"]["database"]
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        stop_process(process)

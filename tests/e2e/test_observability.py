@@ -42,8 +42,7 @@ def test_health_metrics_and_clean_logs(bot_process: BotProcess):
     api.push_text(8001, "我身份证110101199003071234，手机13812345678，能领补贴吗")
     api.wait_for_text(8001, "不要在这里发送身份证号")
 
-    bot_process.process.send_signal(2)
-    bot_process.process.wait(timeout=30)
+    bot_process.stop()
     log = bot_process.log_path.read_text()
     assert "110101199003071234" not in log and "13812345678" not in log
     assert TOKEN.split(":")[1] not in log

@@ -5,7 +5,6 @@ pausing both."""
 
 from __future__ import annotations
 
-import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -56,8 +55,7 @@ def test_a_reply_meeting_a_429_arrives_as_the_real_answer(bot_process: BotProces
     texts = [m.text for m in api.messages_to(person)]
     assert texts == [answer.text] and not any(APOLOGY in t for t in texts)
     assert _metric(bot_process.metrics_port, "assistant_reply_retries_total 1.0")
-    bot_process.process.send_signal(signal.SIGINT)
-    bot_process.process.wait(timeout=30)
+    bot_process.stop()
     assert "error while handling an update" not in bot_process.log_path.read_text()
 
 

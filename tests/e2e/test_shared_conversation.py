@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +25,7 @@ from bot.render import to_plain
 from bot.store.db import make_engine
 from bot.store.models import Conversation, Reminder
 from nlu.service import free_port
-from tests.conftest import NluEndpoint, run_bot, spawn_bot
+from tests.conftest import NluEndpoint, run_bot, spawn_bot, stop_process
 from tests.e2e.conftest import BotProcess, telegram_env, write_test_config
 from tests.support.botapi import BotApiStandIn, Sent
 from tests.support.check_answers import WORKER_FACTS, WORKER_PRESSES, verdict_lines
@@ -201,13 +200,7 @@ def test_two_workers_take_turns_on_every_conversation(
         assert botapi.errors == []
     finally:
         for worker in workers:
-            worker.process.send_signal(signal.SIGINT)
-        for worker in workers:
-            try:
-                worker.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait()
+            stop_process(worker.process)
     for worker in workers:
         assert "Traceback" not in worker.log.read_text(), worker.name
 

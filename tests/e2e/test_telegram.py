@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.render import to_plain
-from tests.conftest import NluEndpoint, run_bot, spawn_bot
+from tests.conftest import NluEndpoint, run_bot, spawn_bot, stop_process
 from tests.e2e.conftest import TOKEN, telegram_env, unthrottled_config
 from tests.support.botapi import BotApiStandIn, Sent, previews_disabled
 from tests.support.check_answers import (
@@ -37,12 +35,7 @@ def running_bot(
     try:
         yield botapi, log_path
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def test_start_question_and_button_press(running_bot: tuple[BotApiStandIn, Path]):

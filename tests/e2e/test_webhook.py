@@ -5,7 +5,6 @@ a right one is answered; a body over the limit is refused before it is read."""
 from __future__ import annotations
 
 import json
-import signal
 import socket
 import time
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from nlu.service import free_port
-from tests.conftest import NluEndpoint, spawn_bot
+from tests.conftest import NluEndpoint, spawn_bot, stop_process
 from tests.e2e.conftest import TOKEN, telegram_env
 from tests.support.botapi import BotApiStandIn, text_update
 
@@ -80,8 +79,7 @@ def test_webhook_checks_the_secret_token(
         assert "4000" in reply.text and len(botapi.messages_to(6001)) == 1
         assert registered is not None
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        stop_process(process)
     log = log_path.read_text()
     assert log.count("webhook request rejected (403") == 1  # two within a minute: one line
     assert SECRET not in log and "guess-Xy7" not in log and TOKEN.split(":")[1] not in log
@@ -118,8 +116,7 @@ def test_webhook_refuses_oversized_bodies_before_reading_them(
         assert response.status_code == 200
         botapi.wait_for_text(6101, "四(一)")
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        stop_process(process)
     log = log_path.read_text()
     assert log.count("webhook request rejected (400") == 1  # five within a minute: one line
     assert SECRET not in log

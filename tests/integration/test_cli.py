@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import NluEndpoint, bot_env, run_bot
+from tests.conftest import ASK_JSON_FIELDS, NluEndpoint, bot_env, run_bot
 
 
 def test_ask_json_answers_and_declines(nlu_endpoint: NluEndpoint, database_url: str):
@@ -21,17 +21,7 @@ def test_ask_json_answers_and_declines(nlu_endpoint: NluEndpoint, database_url: 
         "今天天气怎么样",
     ]
     for line in lines:
-        assert set(line) == {
-            "q",
-            "intent",
-            "confidence",
-            "answered",
-            "kind",
-            "sections",
-            "candidates",
-            "text",
-            "details",
-        }
+        assert tuple(line) == ASK_JSON_FIELDS
     apprentice, residency, weather = lines
     assert [line["kind"] for line in lines] == ["answer", "answer", "decline"]
     assert apprentice["answered"] is True and "四(一)" in apprentice["sections"]

@@ -11,7 +11,7 @@ from bot.dialogue.payloads import DETAILS_PREFIX, MENU, TOPIC_PREFIX
 from bot.dialogue.types import Context
 from bot.policy_pack import PolicyPack
 from bot.render import Renderer
-from tests.conftest import PLAN_DAY, TODAY
+from tests.conftest import ASK_JSON_FIELDS, PLAN_DAY, TODAY
 from tests.support.fake_nlu import FakeNlu, result
 from tests.support.phone import phone_lines
 from tests.support.telegram_html import telegram_html_error
@@ -106,17 +106,7 @@ def test_ask_json_keeps_its_fields_and_adds_the_details(dialogue: Dialogue):
 
     reply = dialogue.handle_button(TOPIC_PREFIX + "special_account", Context())
     line = json.loads(reply_json("专账资金怎么用", reply))
-    assert list(line) == [
-        "q",
-        "intent",
-        "confidence",
-        "answered",
-        "kind",
-        "sections",
-        "candidates",
-        "text",
-        "details",
-    ]
+    assert tuple(line) == ASK_JSON_FIELDS
     assert "<b>" not in line["details"] and "尚未拨付的职业技能培训项目" in line["details"]
     assert "尚未拨付的职业技能培训项目" not in line["text"]
     short = dialogue.handle_button(TOPIC_PREFIX + "validity", Context())
