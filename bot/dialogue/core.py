@@ -253,10 +253,11 @@ class Dialogue:
             return self._certificate_answer(reading.mention, reading, context, result)
         if reading.group is not None and self._asks_about_group(result, reading):
             return self._group_answer(reading.group, context, result)
-        if intent in pack.out_of_scope and (
-            self._decline_is_sure(result, reading) or self._decline_seconded(result, reading)
-        ):
+        if intent in pack.out_of_scope and self._decline_is_sure(result, reading):
             return self._decline(intent, result.confidence)
+        seconded = self._seconded_decline(result, reading)
+        if seconded is not None:
+            return self._decline(seconded, result.confidence)
         if reading.about_other_benefit:
             return self._decline(self._closest_decline(result), result.confidence)
         if intent in pack.flows and self._check_flow is not None:
@@ -366,15 +367,20 @@ class Dialogue:
         )
         return result.confidence >= needed
 
-    def _decline_seconded(self, result: NluResult, reading: Reading) -> bool:
-        """An unsure decline of a message with no policy cue is still given when the plan's
-        own words rank the same decline first ("工龄三十年退休后每月能拿多少")."""
-        if reading.names_policy or reading.group is not None:
-            return False
-        if self._ranker is None or result.confidence < self._settings.second_opinion_min:
-            return False
+    def _seconded_decline(self, result: NluResult, reading: Reading) -> str | None:
+        """An unsure decline of a message with no policy cue, given when the plan's own words
+        rank the same decline first ("工龄三十年退休后每月能拿多少"). Past the fallback, the
+        classifier's best guess counts."""
+        if reading.names_policy or reading.group is not None or self._ranker is None:
+            return None
+        guesses = [r for r in result.ranking if r.name != FALLBACK_INTENT]
+        if not guesses or guesses[0].name not in self._pack.out_of_scope:
+            return None
+        guess = guesses[0]
+        if guess.name == ABUSE_INTENT or guess.confidence < self._settings.second_opinion_min:
+            return None
         ranked = self._ranker.rank(result.text, limit=1)
-        return bool(ranked) and ranked[0].topic == result.intent
+        return guess.name if ranked and ranked[0].topic == guess.name else None
 
     def _second_opinion_agrees(self, result: NluResult) -> bool:
         """An unsure classifier is still followed when the plan's own words point the same way."""

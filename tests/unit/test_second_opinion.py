@@ -8,6 +8,7 @@ import pytest
 from bot.assistant import build_ranker
 from bot.config import Settings
 from bot.dialogue.core import Dialogue
+from bot.dialogue.ranker import TopicRanker
 from bot.dialogue.types import Context
 from bot.policy_pack import PolicyPack
 from bot.render import Renderer
@@ -16,45 +17,66 @@ from tests.support.fake_nlu import FakeNlu, result
 
 
 @pytest.fixture(scope="module")
-def ranked_dialogue_parts(pack: PolicyPack, settings: Settings):
+def ranker(pack: PolicyPack, settings: Settings) -> TopicRanker:
     return build_ranker(settings, pack)
 
 
 @pytest.fixture()
 def dialogue(
-    pack: PolicyPack, renderer: Renderer, fake: FakeNlu, settings: Settings, ranked_dialogue_parts
+    pack: PolicyPack, renderer: Renderer, fake: FakeNlu, settings: Settings, ranker
 ) -> Dialogue:
-    return Dialogue(
-        pack, renderer, fake, settings.dialogue, today=lambda: TODAY, ranker=ranked_dialogue_parts
-    )
+    return Dialogue(pack, renderer, fake, settings.dialogue, today=lambda: TODAY, ranker=ranker)
+
+
+# No policy cue; the plan's own words (its training examples) lean to a decline.
+NO_CUE = "交了十五年社保退休后每月领多少"
+
+
+def _plans_words_lean(dialogue: Dialogue, pack: PolicyPack, text: str) -> str:
+    ranked = dialogue._ranker.rank(text, limit=1)
+    assert ranked and ranked[0].topic in pack.out_of_scope, ranked
+    return ranked[0].topic
 
 
 async def test_unsure_decline_seconded_by_the_plans_words_is_given(
-    dialogue: Dialogue, fake: FakeNlu
+    dialogue: Dialogue, fake: FakeNlu, pack: PolicyPack
 ):
-    q = "工龄三十年退休后每月能拿多少"
-    fake.answers[q] = result(q, ("oos_pension", 0.45), ("social_training_age_pension", 0.3))
-    reply = await dialogue.handle_text(q, Context())
-    assert reply.kind == "decline" and reply.intent == "oos_pension"
+    kind = _plans_words_lean(dialogue, pack, NO_CUE)
+    fake.answers[NO_CUE] = result(NO_CUE, (kind, 0.45), ("social_training_age_pension", 0.3))
+    reply = await dialogue.handle_text(NO_CUE, Context())
+    assert reply.kind == "decline" and reply.intent == kind
     assert "12333" in reply.text
 
 
-async def test_unsure_decline_about_training_is_still_asked(dialogue: Dialogue, fake: FakeNlu):
+async def test_past_the_fallback_the_classifiers_guess_counts(
+    dialogue: Dialogue, fake: FakeNlu, pack: PolicyPack
+):
+    kind = _plans_words_lean(dialogue, pack, NO_CUE)
+    fake.answers[NO_CUE] = result(
+        NO_CUE, ("nlu_fallback", 0.35), (kind, 0.33), ("social_training_age_pension", 0.2)
+    )
+    reply = await dialogue.handle_text(NO_CUE, Context())
+    assert reply.kind == "decline" and reply.intent == kind
+
+
+def test_a_decline_the_plans_words_do_not_second_is_not_given_by_them(
+    dialogue: Dialogue, pack: PolicyPack
+):
+    kind = _plans_words_lean(dialogue, pack, NO_CUE)
+    other = next(k for k in ("oos_case_status", "oos_current_policy") if k != kind)
+    guess = result(NO_CUE, (other, 0.45), ("social_training_age_pension", 0.4))
+    assert dialogue._seconded_decline(guess, dialogue._read(NO_CUE)) is None
+    agreed = result(NO_CUE, (kind, 0.45), ("social_training_age_pension", 0.4))
+    assert dialogue._seconded_decline(agreed, dialogue._read(NO_CUE)) == kind
+
+
+async def test_unsure_decline_about_training_is_still_asked(
+    dialogue: Dialogue, fake: FakeNlu, pack: PolicyPack
+):
     # The same unsure decline, but the message is about training: the person is asked.
-    q = "工龄三十年退休后参加技能培训能拿多少"
-    fake.answers[q] = result(q, ("oos_pension", 0.45), ("social_training_age_pension", 0.3))
+    q = "交了十五年社保退休后参加技能培训每月领多少"
+    kind = _plans_words_lean(dialogue, pack, NO_CUE)
+    fake.answers[q] = result(q, (kind, 0.45), ("social_training_age_pension", 0.3))
     reply = await dialogue.handle_text(q, Context())
     assert reply.kind == "clarify"
     assert "social_training_age_pension" in [c.topic for c in reply.candidates]
-
-
-async def test_unsure_decline_the_plans_words_do_not_second_is_asked(
-    dialogue: Dialogue, fake: FakeNlu
-):
-    # The plan's words rank something else first: a guess, not a decline.
-    q = "这个补贴每月能拿多少"
-    fake.answers[q] = result(q, ("oos_pension", 0.45), ("subsidy_amount", 0.3))
-    ranked = dialogue._ranker.rank(q, limit=1)
-    assert ranked and ranked[0].topic != "oos_pension"
-    reply = await dialogue.handle_text(q, Context())
-    assert reply.kind == "clarify"
