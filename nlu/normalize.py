@@ -31,6 +31,12 @@ def looks_traditional(text: str) -> bool:
     return _t2s().convert(text) != text
 
 
+def looks_simplified(text: str) -> bool:
+    """True when converting to traditional changes the text (it has simplified characters)."""
+    text = unicodedata.normalize("NFKC", text)
+    return _s2t().convert(text) != text
+
+
 def to_traditional(text: str) -> str:
     return _s2t().convert(text)
 

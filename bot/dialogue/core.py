@@ -33,7 +33,7 @@ from bot.policy_pack import PolicyPack
 from bot.privacy import mask_personal_numbers
 from bot.render import Renderer
 from nlu.client import IntentScore, NluResult, NluUnavailable
-from nlu.normalize import looks_traditional, normalize, to_traditional
+from nlu.normalize import looks_simplified, looks_traditional, normalize, to_traditional
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +126,15 @@ class Dialogue:
     # ---- entry points -------------------------------------------------------------------
 
     async def handle_text(self, raw: str, context: Context) -> Reply:
+        # Asked in traditional characters: answered in traditional characters, buttons too,
+        # and so are the buttons pressed later. A message in neither script ("123") keeps
+        # the last one.
+        if looks_traditional(raw):
+            context.traditional = True
+        elif looks_simplified(raw):
+            context.traditional = False
         reply = await self._handle_text(raw, context)
-        # Asked in traditional characters: answered in traditional characters, buttons too.
-        return _traditional(reply) if looks_traditional(raw) else reply
+        return _traditional(reply) if context.traditional else reply
 
     async def _handle_text(self, raw: str, context: Context) -> Reply:
         # Masked before the cut: a number straddling it would otherwise survive in part.
@@ -176,6 +182,10 @@ class Dialogue:
         return reply
 
     def handle_button(self, data: str, context: Context) -> Reply:
+        reply = self._handle_button(data, context)
+        return _traditional(reply) if context.traditional else reply
+
+    def _handle_button(self, data: str, context: Context) -> Reply:
         if data.startswith(CHECK_PREFIX) and self._check_flow is not None:
             return self._check_flow.on_button(data, context)
         if data == MENU:

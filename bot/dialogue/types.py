@@ -54,5 +54,7 @@ class Context:
     audience: str | None = None
     # The plan's period and expiry were said in full once; later citations are one line.
     expiry_noted: bool = False
+    # The person writes traditional characters: replies to their buttons are in them too.
+    traditional: bool = False
     # The self-check in progress, if any (bot.eligibility.conversation.CheckState).
     check: CheckState | None = None

@@ -77,6 +77,22 @@ def test_start_question_and_button_press(running_bot: tuple[BotApiStandIn, Path]
     assert TOKEN.split(":")[1] not in log_path.read_text()
 
 
+def test_traditional_question_and_its_buttons_stay_traditional(
+    running_bot: tuple[BotApiStandIn, Path],
+):
+    api, _ = running_bot
+    chat = 5003
+    api.push_text(chat, "我是外地戶口，能領培訓補貼嗎？")
+    answer = api.wait_for_messages(chat, 1)[0]
+    assert "居住證" in answer.text and "居住证" not in answer.text
+    assert answer.buttons[0] == ("📖 詳細說明", "x:social_training_eligibility")
+    # The conversation remembers the script: the details come in traditional characters.
+    _press(api, chat, answer, "📖 詳細說明")
+    details = api.wait_for_messages(chat, 2)[1]
+    assert "對口協作地區" in details.text and "对口协作地区" not in details.text
+    assert api.errors == []
+
+
 def test_bad_input_gets_clear_replies(running_bot: tuple[BotApiStandIn, Path]):
     api, _ = running_bot
     chat = 5002

@@ -316,6 +316,23 @@ async def test_traditional_question_gets_traditional_reply(dialogue: Dialogue, f
     assert "补贴标准（目录清单）" in [b.label for row in simplified.buttons for b in row]
 
 
+async def test_buttons_pressed_after_a_traditional_question_answer_in_traditional(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    fake.answers["外地戶口能領補貼嗎"] = result("q", ("social_training_eligibility", 0.95))
+    context = Context()
+    await dialogue.handle_text("外地戶口能領補貼嗎", context)
+    details = dialogue.handle_button("x:social_training_eligibility", context)
+    assert (
+        details.kind == "answer" and "詳細說明" in details.text and "详细说明" not in details.text
+    )
+    await dialogue.handle_text("123", context)  # neither script: still traditional
+    assert "話題" in dialogue.handle_button(MENU, context).text
+    await dialogue.handle_text("今天天气怎么样", context)  # simplified again
+    menu = dialogue.handle_button(MENU, context)
+    assert "话题" in menu.text and "話題" not in menu.text
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
