@@ -20,6 +20,7 @@ from tests.conftest import ROOT, TODAY
 from tests.support.cases import json_facts, load_cases
 from tests.support.check_answers import ICONS, WORKER_PRESSES
 from tests.support.fake_nlu import FakeNlu, result
+from tests.support.phone import phone_lines
 from tests.support.telegram_html import telegram_html_error
 
 
@@ -65,7 +66,9 @@ def test_worker_check_asks_only_what_is_needed_and_explains(dialogue: Dialogue):
     text = reply.text
     assert "自查结果" in text and "✅ <b>职业培训补贴</b>" in text
     assert "✅ <b>培训期间生活费补贴</b>" in text and "三(七)" in text and "三(一)" in text
-    assert "结果出来就删除" in text and "/stop" in text
+    assert "算完即删" in text and "/stop" in text
+    # One screen of a phone: a line per subsidy, the notes once, the reasons a tap away.
+    assert phone_lines(text) <= 18, phone_lines(text)
     # Today is after the plan: confirm a claim first, no "到…申领", no list of documents.
     assert "已于2021年12月31日结束" in text and "请先拨打12333" in text
     assert "申领，按" not in text and "一般需准备" not in text
