@@ -270,7 +270,13 @@ class Dialogue:
             return self._decline(seconded, result.confidence)
         if reading.about_other_benefit:
             return self._decline(self._closest_decline(result), result.confidence)
-        if intent in pack.flows and self._check_flow is not None:
+        if (
+            intent in pack.flows
+            and self._check_flow is not None
+            and (result.confidence >= self._settings.confidence_threshold or reading.ties_to_plan)
+        ):
+            # Unsure, the check starts only for a message that might be about the plan
+            # ("我这个情况有什么补贴能拿", not "教我做红烧肉").
             prefill = prefill_from_entities(
                 [(e.entity, e.value) for e in result.entities], self._check_flow.fact_schema
             )
@@ -292,6 +298,10 @@ class Dialogue:
             not self._is_unsure(result) or self._second_opinion_agrees(result)
         ):
             return self._answer([intent], context, result.confidence, [result])
+        if reading.asks_claim and reading.policy_cue:
+            # Unsure of the topic, but how to claim a training subsidy is asked outright
+            # ("培训补贴怎么领").
+            return self._answer([CLAIM_INTENT], context, result.confidence, [result])
         if self._unrelated(reading):
             return self._decline(self._closest_decline(result, OUT_OF_SCOPE), result.confidence)
         candidates = self._candidates(result, context)
@@ -365,11 +375,14 @@ class Dialogue:
 
     def _decline_is_sure(self, result: NluResult, reading: Reading) -> bool:
         """A decline needs confidence, and more of it when the message names the policy; about
-        training, it also needs the words of what it declines ("失业培训" is not 失业金)."""
+        training, it also needs the words of what it declines ("失业培训" is not 失业金), and
+        is never "unrelated" when it asks for a subsidy."""
         if reading.names_policy and not self._pack.cues.names_decline_subject(
             result.intent, reading.text
         ):
             return False
+        if result.intent == OUT_OF_SCOPE and reading.names_policy and reading.asks_subsidy:
+            return False  # a subsidy for training is this plan's very subject
         needed = (
             self._settings.decline_confidence_with_cue
             if reading.names_policy

@@ -22,6 +22,7 @@ class Cues:
     decline_needs: dict[str, tuple[str, ...]]  # decline kind → words one of which it needs
     money_words: tuple[str, ...]
     claim_words: tuple[str, ...]
+    subsidy_words: tuple[str, ...]
     audiences: tuple[tuple[str, tuple[str, ...]], ...]  # in order of precedence
     decline_labels: dict[str, str]
     stopwords: frozenset[str]
@@ -54,6 +55,9 @@ class Cues:
     def asks_claim(self, text: str) -> bool:
         return any(word in text for word in self.claim_words)
 
+    def asks_subsidy(self, text: str) -> bool:
+        return any(word in text for word in self.subsidy_words)
+
     def names_decline_subject(self, kind: str, text: str) -> bool:
         """True unless the decline kind lists words and the message has none of them."""
         words = self.decline_needs.get(kind)
@@ -81,6 +85,7 @@ def load_cues(policy_dir: Path) -> Cues:
         decline_needs={k: tuple(v) for k, v in (raw.get("decline_needs") or {}).items()},
         money_words=tuple(raw["money_words"]),
         claim_words=tuple(raw["claim_words"]),
+        subsidy_words=tuple(raw["subsidy_words"]),
         certificate_admin={k: tuple(v) for k, v in raw["certificate_admin"].items()},
         audiences=tuple((k, tuple(v)) for k, v in raw["audience_cues"].items()),
         decline_labels=dict(raw["decline_labels"]),

@@ -24,6 +24,7 @@ class Reading:
     asks_amount: bool
     asks_money: bool  # money asked outright, not a count or a duration
     asks_claim: bool  # how to claim, asked outright
+    asks_subsidy: bool  # a subsidy asked for
 
     @property
     def names_policy(self) -> bool:
@@ -49,4 +50,5 @@ def read_message(text: str, cues: Cues, certificates: CertificateBook, groups: G
         asks_amount=cues.asks_amount(text),
         asks_money=cues.asks_money(text),
         asks_claim=cues.asks_claim(text),
+        asks_subsidy=cues.asks_subsidy(text),
     )

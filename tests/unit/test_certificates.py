@@ -113,3 +113,16 @@ async def test_another_programme_needs_naming_when_the_message_is_about_training
     q2 = "县里的培训算不算人才补贴，国家补贴是多少"
     fake.answers[q2] = result(q2, ("oos_other_program", 0.9), ("subsidy_amount", 0.35))
     assert (await dialogue.handle_text(q2, Context())).kind == "decline"
+
+
+async def test_how_to_claim_asked_outright_answers_an_unsure_classifier(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    q = "培训补贴怎么领"
+    fake.answers[q] = result(q, ("social_training_eligibility", 0.44), ("service_claim", 0.12))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "answer" and reply.intent == "service_claim"
+    # "可以申领…吗" asks who may claim, not how.
+    q2 = "在校学生可以申领培训补贴吗"
+    fake.answers[q2] = result(q2, ("social_training_eligibility", 0.44), ("service_claim", 0.3))
+    assert (await dialogue.handle_text(q2, Context())).intent != "service_claim"

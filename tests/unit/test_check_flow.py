@@ -167,6 +167,20 @@ async def test_nlu_self_check_intent_prefills_what_was_said(dialogue: Dialogue, 
     assert "哪一年" in reply.text  # role known, so the first question is the year
 
 
+async def test_an_unsure_self_check_guess_starts_it_only_for_a_message_about_the_plan(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    about = "我这个情况有什么补贴能拿"
+    fake.answers[about] = result(about, ("self_check", 0.45), ("subsidy_amount", 0.2))
+    context = Context()
+    assert (await dialogue.handle_text(about, context)).kind == "check"
+    unrelated = "教我做红烧肉"
+    fake.answers[unrelated] = result(unrelated, ("self_check", 0.45), ("help", 0.2))
+    context = Context()
+    assert (await dialogue.handle_text(unrelated, context)).kind != "check"
+    assert context.check is None
+
+
 def test_menu_offers_the_check(dialogue: Dialogue):
     menu = dialogue.menu()
     assert menu.buttons[0][0].data == START
