@@ -55,9 +55,11 @@ CERTIFICATE_INTENTS = frozenset(
         FALLBACK_INTENT,
     }
 )
-# Intents that say nothing about which topic a short follow-up belongs to.
+# Intents that say nothing about which topic a short follow-up belongs to ("要什么证书",
+# "怎么申请" right after the apprentice answer are about the apprentice subsidy).
 GENERIC_INTENTS = frozenset(
     {
+        CLAIM_INTENT,
         "subsidy_amount",
         "social_training_certificates",
         "social_training_frequency",

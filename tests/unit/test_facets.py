@@ -49,6 +49,17 @@ async def test_a_new_topic_is_not_read_as_a_facet(dialogue: Dialogue, fake: Fake
     assert reply.intent == "apprentice_employee" and "4000" in reply.text
 
 
+async def test_a_sure_claim_guess_is_still_a_facet_of_the_previous_answer(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    # "要什么证书" right after the apprentice answer: the classifier may be sure it is about
+    # claiming, but how to claim says nothing about which subsidy; the facet answers.
+    q = "要什么证书"
+    fake.answers[q] = result(q, ("service_claim", 0.61), ("social_training_certificates", 0.15))
+    reply = await dialogue.handle_text(q, Context(last_topic="apprentice_employee"))
+    assert reply.intent == "apprentice_employee" and "培训合格证书" in reply.text
+
+
 def test_every_facet_renders(pack: PolicyPack, renderer: Renderer):
     for facets in pack.facets.by_topic.values():
         for facet in facets:
