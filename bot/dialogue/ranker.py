@@ -62,20 +62,27 @@ class TopicRanker:
                 self._topics.append(topic)
                 corpus.append(words)
         self._bm25 = BM25Okapi(corpus)
+        # One turn may ask about the same text up to three times (the seconded decline, the
+        # second opinion, the clarification's candidates): it is scored once.
+        self._scores = lru_cache(maxsize=256)(self._best_scores)
 
     def rank(self, text: str, limit: int = 5) -> list[Ranked]:
+        best = self._scores(text)
+        if not best:
+            return []
+        top = best[0][1]
+        return [Ranked(topic, score / top, score) for topic, score in best[:limit]]
+
+    def _best_scores(self, text: str) -> tuple[tuple[str, float], ...]:
+        """Each topic's best document score for `text`, best first (positive scores only)."""
         query = tokens(text, self._dictionary, self._stopwords)
         if not query:
-            return []
+            return ()
         best: dict[str, float] = {}
         for topic, score in zip(self._topics, self._bm25.get_scores(query), strict=True):
             if score > best.get(topic, 0.0):
                 best[topic] = float(score)
-        if not best:
-            return []
-        top = max(best.values())
-        ordered = sorted(best.items(), key=lambda kv: -kv[1])[:limit]
-        return [Ranked(topic, score / top, score) for topic, score in ordered]
+        return tuple(sorted(best.items(), key=lambda kv: -kv[1]))
 
 
 def topic_documents(
