@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Protocol
 
 _SPACES = re.compile(r"\s+")
 # Control and format characters (bidi overrides, zero-width joiners ...) carry no meaning here.
@@ -27,14 +28,21 @@ def _s2t():
 
 def looks_traditional(text: str) -> bool:
     """True when converting to simplified changes the text (it has traditional characters)."""
-    text = unicodedata.normalize("NFKC", text)
-    return _t2s().convert(text) != text
+    return _changed_by(_t2s(), text)
 
 
 def looks_simplified(text: str) -> bool:
     """True when converting to traditional changes the text (it has simplified characters)."""
+    return _changed_by(_s2t(), text)
+
+
+class _Converter(Protocol):  # opencc.OpenCC
+    def convert(self, text: str) -> str: ...
+
+
+def _changed_by(converter: _Converter, text: str) -> bool:
     text = unicodedata.normalize("NFKC", text)
-    return _s2t().convert(text) != text
+    return converter.convert(text) != text
 
 
 def to_traditional(text: str) -> str:
