@@ -26,12 +26,29 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class LevelOnly:
+    """A level with a certificate word and no occupation ("三级证书"), unless another exam's or
+    a professional title's words are there."""
+
+    levels: tuple[str, ...]
+    words: tuple[str, ...]
+    unless: tuple[str, ...]
+
+    def find(self, text: str) -> str | None:
+        """The level named, or None."""
+        if any(u in text for u in self.unless):
+            return None
+        return next((lv for lv in self.levels if any(lv + w in text for w in self.words)), None)
+
+
+@dataclass(frozen=True)
 class CertificateBook:
     kinds: dict[str, CertificateKind]
     names: dict[str, tuple[str, ...]]  # name → kind ids, most likely first
     generic_names: dict[str, tuple[str, ...]]  # certificate words naming no occupation
     levels: tuple[str, ...]
     operation_markers: tuple[str, ...]
+    level_only: LevelOnly
 
     def find(self, text: str) -> Mention | None:
         """The first certificate named, read in the light of a level or an operation marker:
@@ -51,6 +68,9 @@ class CertificateBook:
             if operation and "special_operation" in kinds:
                 return Mention(name, self.kinds["special_operation"], occupation)
             return Mention(name, self.kinds[kinds[0]], occupation)
+        level = self.level_only.find(text)
+        if level is not None:
+            return Mention(f"{level}证书", self.kinds["skill_level"])
         return None
 
 
@@ -66,4 +86,9 @@ def load_certificates(policy_dir: Path) -> CertificateBook:
         generic_names={name: tuple(ids) for name, ids in raw["generic_names"].items()},
         levels=tuple(raw["levels"]),
         operation_markers=tuple(raw["operation_markers"]),
+        level_only=LevelOnly(
+            tuple(raw["level_only"]["levels"]),
+            tuple(raw["level_only"]["words"]),
+            tuple(raw["level_only"]["unless"]),
+        ),
     )

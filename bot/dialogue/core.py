@@ -41,6 +41,7 @@ FALLBACK_INTENT = "nlu_fallback"
 ABUSE_INTENT = "oos_abuse"
 OTHER_PROGRAM = "oos_other_program"
 OUT_OF_SCOPE = "out_of_scope"
+CASE_STATUS = "oos_case_status"
 # How to claim: with a certificate named, answered together with that certificate's clause.
 CLAIM_INTENT = "service_claim"
 # Intents whose answer depends on which certificate is named.
@@ -74,7 +75,7 @@ GROUP_INTENTS = frozenset(
         "key_groups",
         "training_categories",
         "social_training_eligibility",
-        "oos_case_status",
+        CASE_STATUS,
         "out_of_scope",
         FALLBACK_INTENT,
     }
@@ -261,6 +262,13 @@ class Dialogue:
             intent = FALLBACK_INTENT
         if reading.certificate_admin:
             return self._decline(OUT_OF_SCOPE, result.confidence, "messages/certificate_admin.j2")
+        if self._asks_when_paid(reading):
+            return self._decline(
+                CASE_STATUS,
+                result.confidence,
+                "messages/payment_time.j2",
+                about_training=reading.names_policy,
+            )
         if reading.mention is not None and self._asks_about_certificate(result, reading):
             return self._certificate_answer(reading.mention, reading, context, result)
         if reading.group is not None and self._asks_about_group(result, reading):
@@ -331,6 +339,16 @@ class Dialogue:
             note = self._figures.note(reading.text, mention, note, self._today())
         return self._answer(
             [topic], context, result.confidence, [result], note, self._sections(kind.topic)
+        )
+
+    def _asks_when_paid(self, reading: Reading) -> bool:
+        """ "以工代训补贴多久到账": the plan sets no time and the person's case is not ours to
+        see. How to claim asked too, or another programme's benefit named, go to other rules."""
+        return (
+            reading.asks_payment_time
+            and reading.ties_to_plan
+            and not reading.asks_claim
+            and not reading.other_benefit
         )
 
     def _asks_about_certificate(self, result: NluResult, reading: Reading) -> bool:
@@ -654,9 +672,11 @@ class Dialogue:
             kind="menu",
         )
 
-    def _decline(self, kind: str, confidence: float, template: str | None = None) -> Reply:
+    def _decline(
+        self, kind: str, confidence: float, template: str | None = None, **extra: object
+    ) -> Reply:
         return Reply(
-            text=self._render(template or f"declines/{kind}.j2"),
+            text=self._render(template or f"declines/{kind}.j2", **extra),
             buttons=self._menu_buttons(),
             intent=kind,
             confidence=confidence,

@@ -23,6 +23,7 @@ class Cues:
     money_words: tuple[str, ...]
     claim_words: tuple[str, ...]
     subsidy_words: tuple[str, ...]
+    payment_time: dict[str, tuple[str, ...]]  # when, paid
     audiences: tuple[tuple[str, tuple[str, ...]], ...]  # in order of precedence
     decline_labels: dict[str, str]
     stopwords: frozenset[str]
@@ -58,6 +59,11 @@ class Cues:
     def asks_subsidy(self, text: str) -> bool:
         return any(word in text for word in self.subsidy_words)
 
+    def asks_payment_time(self, text: str) -> bool:
+        """ "补贴多久到账": when the money arrives."""
+        words = self.payment_time
+        return any(w in text for w in words["when"]) and any(w in text for w in words["paid"])
+
     def names_decline_subject(self, kind: str, text: str) -> bool:
         """True unless the decline kind lists words and the message has none of them."""
         words = self.decline_needs.get(kind)
@@ -86,6 +92,7 @@ def load_cues(policy_dir: Path) -> Cues:
         money_words=tuple(raw["money_words"]),
         claim_words=tuple(raw["claim_words"]),
         subsidy_words=tuple(raw["subsidy_words"]),
+        payment_time={k: tuple(v) for k, v in raw["payment_time"].items()},
         certificate_admin={k: tuple(v) for k, v in raw["certificate_admin"].items()},
         audiences=tuple((k, tuple(v)) for k, v in raw["audience_cues"].items()),
         decline_labels=dict(raw["decline_labels"]),

@@ -25,6 +25,7 @@ class Reading:
     asks_money: bool  # money asked outright, not a count or a duration
     asks_claim: bool  # how to claim, asked outright
     asks_subsidy: bool  # a subsidy asked for
+    asks_payment_time: bool  # when the money arrives
 
     @property
     def names_policy(self) -> bool:
@@ -51,4 +52,5 @@ def read_message(text: str, cues: Cues, certificates: CertificateBook, groups: G
         asks_money=cues.asks_money(text),
         asks_claim=cues.asks_claim(text),
         asks_subsidy=cues.asks_subsidy(text),
+        asks_payment_time=cues.asks_payment_time(text),
     )

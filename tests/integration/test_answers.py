@@ -101,6 +101,18 @@ async def test_out_of_scope_kinds_are_declined(assistant: Assistant):
         assert must_say in reply.text, question
 
 
+async def test_a_level_named_alone_is_a_skill_level_certificate(assistant: Assistant):
+    reply = await assistant.dialogue.handle_text("我考了个三级证书，能申请补贴吗", Context())
+    assert reply.answered and "三(一)" in reply.sections
+    assert "三级证书属于职业技能等级证书" in reply.text
+
+
+async def test_when_the_money_arrives_gets_the_plans_words_and_a_pointer(assistant: Assistant):
+    reply = await assistant.dialogue.handle_text("学徒补贴审核完多久能到账", Context())
+    assert (reply.kind, reply.intent) == ("decline", "oos_case_status")
+    assert "没有规定具体时间" in reply.text and "六(四)" in reply.text and "12333" in reply.text
+
+
 def test_personal_numbers_are_masked_and_misses_exported(
     nlu_endpoint: NluEndpoint, database_url: str
 ):

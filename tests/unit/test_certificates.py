@@ -21,6 +21,11 @@ from tests.support.fake_nlu import FakeNlu, result
         ("茶艺师证有补贴吗", "茶艺师", "skill_level", "social_training_certificates"),
         ("SYB证书能补多少", "SYB", "entrepreneurship", "entrepreneurship_training"),
         ("只有培训合格证能领吗", "培训合格证", "training_only", "social_training_certificates"),
+        ("学插花交社保能申请补贴吗", "插花", "skill_level", "social_training_certificates"),
+        ("高级营养师证有技能补贴吗", "高级营养师", "skill_level", "social_training_certificates"),
+        # A level with a certificate word and no occupation is a skill-level certificate.
+        ("中级考试成绩出来能领补贴吗", "中级证书", "skill_level", "social_training_certificates"),
+        ("人力资源三级证书有补贴吗", "三级证书", "skill_level", "social_training_certificates"),
     ],
 )
 def test_certificate_names_find_their_clause(
@@ -31,8 +36,19 @@ def test_certificate_names_find_their_clause(
     assert (mention.name, mention.kind.id, mention.kind.topic) == (name, kind, topic)
 
 
-def test_no_certificate_no_mention(pack: PolicyPack):
-    assert pack.certificates.find("外地户口能领补贴吗") is None
+@pytest.mark.parametrize(
+    "text",
+    [
+        "外地户口能领补贴吗",
+        # Levels of professional titles and other exams are not skill levels.
+        "会计中级考试有补贴吗",
+        "英语四级证书有用吗",
+        "中级职称考试补贴",
+        "计算机二级考试",
+    ],
+)
+def test_no_certificate_no_mention(pack: PolicyPack, text: str):
+    assert pack.certificates.find(text) is None
 
 
 async def test_answer_names_the_persons_certificate_and_its_clause(

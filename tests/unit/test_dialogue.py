@@ -551,3 +551,40 @@ async def test_training_for_the_unemployed_is_not_declined_as_unemployment_benef
     q2 = "参加培训期间失业金还发吗"
     fake.answers[q2] = result(q2, ("oos_unemployment_insurance", 0.97))
     assert (await dialogue.handle_text(q2, Context())).kind == "decline"
+
+
+@pytest.mark.parametrize(
+    ("text", "guess", "says"),
+    [
+        # About a training subsidy: the plan sets no time, and says what 六(四) does.
+        ("以工代训补贴多久到账", ("work_for_training", 0.93), "没有规定具体时间"),
+        ("技能补贴公示后多久收到补贴款?", ("oos_other_program", 0.95), "六(四)"),
+        # A subsidy with nothing of training: only the pointer.
+        ("审核通过后还有多久拿补贴", ("department_duties", 0.38), "我这里查不到"),
+    ],
+)
+async def test_when_the_money_arrives_is_a_case_status_reply_with_the_plans_words(
+    dialogue: Dialogue, fake: FakeNlu, text: str, guess: tuple[str, float], says: str
+):
+    fake.answers[text] = result(text, guess)
+    reply = await dialogue.handle_text(text, Context())
+    assert (reply.kind, reply.intent) == ("decline", "oos_case_status")
+    assert says in reply.text and "12333" in reply.text and any(reply.buttons)
+
+
+@pytest.mark.parametrize(
+    ("text", "guess", "intent"),
+    [
+        # When to apply is not when the money arrives.
+        ("技能提升补贴什么时候申领?有时间限制吗?", ("service_claim", 0.9), "service_claim"),
+        # Another programme's benefit keeps its own decline.
+        ("人才购房补贴什么时候到账", ("oos_other_program", 0.9), "oos_other_program"),
+        # A duration that is not about money.
+        ("培训要多久", ("training_categories", 0.9), "training_categories"),
+    ],
+)
+async def test_other_timing_questions_are_left_to_the_other_rules(
+    dialogue: Dialogue, fake: FakeNlu, text: str, guess: tuple[str, float], intent: str
+):
+    fake.answers[text] = result(text, guess)
+    assert (await dialogue.handle_text(text, Context())).intent == intent

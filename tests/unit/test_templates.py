@@ -40,6 +40,7 @@ EXTRA = {
         "current_year": 2026,
     },
     "messages/check_previous.j2": lambda pack: {"label": "<1次>"},
+    "messages/payment_time.j2": lambda pack: {"about_training": True},
     "messages/check_why.j2": lambda pack: {"question": _QUESTIONS[-1]},
     "messages/check_stale.j2": lambda pack: {"current": True},
     "messages/check_result.j2": lambda pack: result_context(
