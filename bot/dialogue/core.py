@@ -304,10 +304,11 @@ class Dialogue:
         followup = self._followup(result, context)
         if followup is not None:
             return self._answer([followup], context, result.confidence, [result])
-        if intent in pack.topics and (
-            not self._is_unsure(result) or self._second_opinion_agrees(result)
-        ):
+        if intent in pack.topics and not self._is_unsure(result):
             return self._answer([intent], context, result.confidence, [result])
+        agreed = self._second_opinion(result)
+        if agreed is not None:
+            return self._answer([agreed], context, result.confidence, [result])
         if reading.asks_claim and reading.policy_cue:
             # Unsure of the topic, but how to claim a training subsidy is asked outright
             # ("培训补贴怎么领").
@@ -425,16 +426,21 @@ class Dialogue:
         ranked = self._ranker.rank(result.text, limit=1)
         return guess.name if ranked and ranked[0].topic == guess.name else None
 
-    def _second_opinion_agrees(self, result: NluResult) -> bool:
-        """An unsure classifier is still followed when the plan's own words point the same way."""
-        if self._ranker is None or result.confidence < self._settings.second_opinion_min:
-            return False
+    def _second_opinion(self, result: NluResult) -> str | None:
+        """An unsure classifier is still followed to the one of its two best guesses that the
+        plan's own words rank first ("培训期间有交通补助吗": 不予补贴的费用 or 生活费补贴?
+        the words say 生活费补贴). Past the classifier's fallback, its guesses still count."""
+        if self._ranker is None:
+            return None
+        guesses = [
+            r.name
+            for r in self._topic_scores(result)[:2]
+            if r.confidence >= self._settings.second_opinion_min
+        ]
         ranked = self._ranker.rank(result.text, limit=2)
-        return (
-            bool(ranked)
-            and ranked[0].topic == result.intent
-            and (len(ranked) == 1 or ranked[1].score < 1.0)
-        )
+        if not guesses or not ranked or ranked[0].topic not in guesses:
+            return None
+        return ranked[0].topic if len(ranked) == 1 or ranked[1].score < 1.0 else None
 
     def _candidates(self, result: NluResult, context: Context) -> list[Candidate]:
         """The classifier's and the ranker's topics merged, for who is asking, best first."""

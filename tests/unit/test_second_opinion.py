@@ -70,13 +70,32 @@ def test_a_decline_the_plans_words_do_not_second_is_not_given_by_them(
     assert dialogue._seconded_decline(agreed, dialogue._read(NO_CUE)) == kind
 
 
-async def test_unsure_decline_about_training_is_still_asked(
+async def test_unsure_decline_about_training_is_not_given(
     dialogue: Dialogue, fake: FakeNlu, pack: PolicyPack
 ):
-    # The same unsure decline, but the message is about training: the person is asked.
+    # The same unsure decline, but the message is about training: not declined. The
+    # classifier's best topic, which the plan's words also rank first, answers.
     q = "交了十五年社保退休后参加技能培训每月领多少"
     kind = _plans_words_lean(dialogue, pack, NO_CUE)
     fake.answers[q] = result(q, (kind, 0.45), ("social_training_age_pension", 0.3))
     reply = await dialogue.handle_text(q, Context())
-    assert reply.kind == "clarify"
-    assert "social_training_age_pension" in [c.topic for c in reply.candidates]
+    assert reply.kind == "answer" and reply.intent == "social_training_age_pension"
+
+
+async def test_between_two_guesses_the_plans_words_choose(dialogue: Dialogue, fake: FakeNlu):
+    q = "培训期间有交通补助吗"
+    ranked = dialogue._ranker.rank(q, limit=2)
+    assert ranked[0].topic == "living_allowance" and ranked[1].score < 1.0, ranked
+    for first, second in (
+        ("excluded_costs", "living_allowance"),
+        ("living_allowance", "excluded_costs"),
+    ):
+        fake.answers[q] = result(q, ("nlu_fallback", 0.35), (first, 0.4), (second, 0.36))
+        reply = await dialogue.handle_text(q, Context())
+        assert reply.kind == "answer" and reply.intent == "living_allowance"
+    # Neither guess is what the words rank first: the person is asked.
+    fake.answers[q] = result(q, ("nlu_fallback", 0.35), ("excluded_costs", 0.4), ("fraud", 0.36))
+    assert (await dialogue.handle_text(q, Context())).kind == "clarify"
+    # A guess below the floor does not count.
+    fake.answers[q] = result(q, ("excluded_costs", 0.4), ("living_allowance", 0.1))
+    assert (await dialogue.handle_text(q, Context())).kind == "clarify"
