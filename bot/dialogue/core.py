@@ -262,12 +262,12 @@ class Dialogue:
             intent = FALLBACK_INTENT
         if reading.certificate_admin:
             return self._decline(OUT_OF_SCOPE, result.confidence, "messages/certificate_admin.j2")
-        if self._asks_when_paid(reading):
+        if self._asks_when_paid(reading, context):
             return self._decline(
                 CASE_STATUS,
                 result.confidence,
                 "messages/payment_time.j2",
-                about_training=reading.names_policy,
+                about_training=reading.names_policy or context.last_topic is not None,
             )
         if reading.mention is not None and self._asks_about_certificate(result, reading):
             return self._certificate_answer(reading.mention, reading, context, result)
@@ -342,12 +342,13 @@ class Dialogue:
             [topic], context, result.confidence, [result], note, self._sections(kind.topic)
         )
 
-    def _asks_when_paid(self, reading: Reading) -> bool:
-        """ "以工代训补贴多久到账": the plan sets no time and the person's case is not ours to
-        see. How to claim asked too, or another programme's benefit named, go to other rules."""
+    def _asks_when_paid(self, reading: Reading, context: Context) -> bool:
+        """ "以工代训补贴多久到账", or "多久到账" right after an answer: the plan sets no time and
+        the person's case is not ours to see. How to claim asked too, or another programme's
+        benefit named, go to other rules."""
         return (
             reading.asks_payment_time
-            and reading.ties_to_plan
+            and (reading.ties_to_plan or context.last_topic is not None)
             and not reading.asks_claim
             and not reading.other_benefit
         )

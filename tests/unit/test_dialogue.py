@@ -588,3 +588,17 @@ async def test_other_timing_questions_are_left_to_the_other_rules(
 ):
     fake.answers[text] = result(text, guess)
     assert (await dialogue.handle_text(text, Context())).intent == intent
+
+
+async def test_when_the_money_arrives_right_after_an_answer_is_about_that_subsidy(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    context = Context()
+    q = "以工代训补贴怎么申请"
+    fake.answers[q] = result(q, ("work_for_training", 0.95))
+    assert (await dialogue.handle_text(q, context)).intent == "work_for_training"
+    followup = "多久能到账"
+    fake.answers[followup] = result(followup, ("nlu_fallback", 0.35))
+    reply = await dialogue.handle_text(followup, context)
+    assert (reply.kind, reply.intent) == ("decline", "oos_case_status")
+    assert "六(四)" in reply.text and "12333" in reply.text
