@@ -49,10 +49,13 @@ class CertificateBook:
     levels: tuple[str, ...]
     operation_markers: tuple[str, ...]
     level_only: LevelOnly
+    not_names: tuple[str, ...]  # words containing a name that are not it ("汽车工")
 
     def find(self, text: str) -> Mention | None:
         """The first certificate named, read in the light of a level or an operation marker:
         "焊工中级" is a skill level (三(一)), "焊工操作证" a special operation (三(四))."""
+        for word in self.not_names:
+            text = text.replace(word, " ")
         names = self.names | self.generic_names
         found = [n for n in sorted(self.names, key=len, reverse=True) if n in text] or [
             n for n in sorted(self.generic_names, key=len, reverse=True) if n in text
@@ -91,4 +94,5 @@ def load_certificates(policy_dir: Path) -> CertificateBook:
             tuple(raw["level_only"]["words"]),
             tuple(raw["level_only"]["unless"]),
         ),
+        not_names=tuple(raw.get("not_names") or ()),
     )

@@ -45,6 +45,9 @@ def test_certificate_names_find_their_clause(
         "英语四级证书有用吗",
         "中级职称考试补贴",
         "计算机二级考试",
+        # Words that contain a name but are not it.
+        "我在汽车工厂上班能领培训补贴吗",
+        "骑自行车摔伤了",
     ],
 )
 def test_no_certificate_no_mention(pack: PolicyPack, text: str):
