@@ -23,7 +23,7 @@ class Cues:
     money_words: tuple[str, ...]
     claim_words: tuple[str, ...]
     subsidy_words: tuple[str, ...]
-    payment_time: dict[str, tuple[str, ...]]  # when, paid
+    payment_time: dict[str, tuple[str, ...]]  # when, paid, money: one of each
     audiences: tuple[tuple[str, tuple[str, ...]], ...]  # in order of precedence
     decline_labels: dict[str, str]
     stopwords: frozenset[str]
@@ -60,9 +60,8 @@ class Cues:
         return any(word in text for word in self.subsidy_words)
 
     def asks_payment_time(self, text: str) -> bool:
-        """ "补贴多久到账": when the money arrives."""
-        words = self.payment_time
-        return any(w in text for w in words["when"]) and any(w in text for w in words["paid"])
+        """ "补贴多久到账": when the money arrives (not the certificate)."""
+        return all(any(w in text for w in words) for words in self.payment_time.values())
 
     def names_decline_subject(self, kind: str, text: str) -> bool:
         """True unless the decline kind lists words and the message has none of them."""

@@ -579,8 +579,9 @@ async def test_when_the_money_arrives_is_a_case_status_reply_with_the_plans_word
         ("技能提升补贴什么时候申领?有时间限制吗?", ("service_claim", 0.9), "service_claim"),
         # Another programme's benefit keeps its own decline.
         ("人才购房补贴什么时候到账", ("oos_other_program", 0.9), "oos_other_program"),
-        # A duration that is not about money.
+        # A duration, or a certificate's arrival, is not about money.
         ("培训要多久", ("training_categories", 0.9), "training_categories"),
+        ("多久能拿到证书", ("social_training_certificates", 0.9), "social_training_certificates"),
     ],
 )
 async def test_other_timing_questions_are_left_to_the_other_rules(
