@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from itertools import zip_longest
 from typing import Protocol
 
 from bot.config import DialogueSettings
@@ -80,9 +81,13 @@ GROUP_INTENTS = frozenset(
         FALLBACK_INTENT,
     }
 )
+# Reply kinds that settle a question, of the questions in one message.
+SETTLED = frozenset({"answer", "decline"})
 # Reply kinds recorded for the bureau's unanswered-questions report.
 MISS_KINDS = frozenset({"decline", "clarify", "menu", "degraded"})
 MENU_BUTTON = Button("菜单", MENU)
+# Buttons above the menu under the answers to several questions: a phone screen's worth.
+MAX_MERGED_BUTTONS = 4
 # A masked personal number says nothing about the question.
 _MASK_RUN = re.compile(r"\*{6,}")
 
@@ -196,7 +201,7 @@ class Dialogue:
         if data == NONE_OF_THESE:
             return self._message("none_of_these", kind="decline")
         if data.startswith(TOPIC_PREFIX) and data[len(TOPIC_PREFIX) :] in self._pack.topics:
-            return self._answer([data[len(TOPIC_PREFIX) :]], context, confidence=1.0)
+            return self._answer(data[len(TOPIC_PREFIX) :], context, confidence=1.0)
         if data.startswith(DETAILS_PREFIX) and self._has_details(data[len(DETAILS_PREFIX) :]):
             return self._details(data[len(DETAILS_PREFIX) :], context)
         if data.startswith(DECLINE_PREFIX) and data[len(DECLINE_PREFIX) :] in (
@@ -231,25 +236,47 @@ class Dialogue:
         """Several questions in one message get one answer each; otherwise the whole text."""
         reading = self._read(text)
         segments = split_questions(text, self._settings.max_questions_per_message)
-        if len(segments) > 1 and not _declined_whole(reading):
-            results = [await self._nlu.parse(segment) for segment in segments]
-            confident = [r for r in results if self._is_confident_topic(r)]
-            topics = list(dict.fromkeys(r.intent for r in confident))
-            if len(topics) > 1:
-                least = min(r.confidence for r in confident)
-                return await asyncio.to_thread(self._answer, topics, context, least, results)
+        if (
+            len(segments) > 1
+            and len(text) <= self._settings.several_questions_max_chars
+            and not _declined_whole(reading)
+        ):
+            answered = await self._answer_each(segments, context)
+            if answered is not None:
+                return answered
         result = await self._nlu.parse(text)
         log.info("intent=%s confidence=%.2f text=%s", result.intent, result.confidence, text)
         # Choosing and rendering the reply (the ranker, the catalogue, a self-check started
         # from words) runs in a worker thread: the event loop only waits.
         return await asyncio.to_thread(self._reply_for, result, reading, context)
 
+    async def _answer_each(self, segments: list[str], context: Context) -> Reply | None:
+        """The questions of one message read as if sent one after another ("电工证补贴怎么领，
+        多久到账": the certificate's clause, then when the money comes), in one reply. None,
+        and the context untouched, unless at least two get answers or declines of their own
+        and one of them is an answer."""
+        questions = [s for s in segments if _ASKS.search(s)]  # not a statement of background
+        if len(questions) < 2:
+            return None
+        results = [await self._nlu.parse(question) for question in questions]
+        trial = replace(context)
+        replies = await asyncio.to_thread(self._replies_in_turn, results, trial)
+        if any(r.kind == "check" for r in replies):
+            return None  # a self-check started mid-message: the whole message decides
+        kept = list(
+            {(r.kind, r.intent, r.sections): r for r in replies if r.kind in SETTLED}.values()
+        )
+        if len(kept) < 2 or not any(r.kind == "answer" for r in kept):
+            return None
+        context.take_over(trial)
+        return self._merged(kept)
+
+    def _replies_in_turn(self, results: list[NluResult], context: Context) -> list[Reply]:
+        return [self._reply_for(result, self._read(result.text), context) for result in results]
+
     def _read(self, text: str) -> Reading:
         pack = self._pack
         return read_message(text, pack.cues, pack.certificates, pack.groups)
-
-    def _is_confident_topic(self, result: NluResult) -> bool:
-        return result.intent in self._pack.topics and not self._is_unsure(result)
 
     def _reply_for(self, result: NluResult, reading: Reading, context: Context) -> Reply:
         """The reply to one parsed message; `reading` is the same text's reading."""
@@ -303,16 +330,16 @@ class Dialogue:
             return self._facet_answer(facet, context, result)
         followup = self._followup(result, context)
         if followup is not None:
-            return self._answer([followup], context, result.confidence, [result])
+            return self._answer(followup, context, result.confidence, result)
         if intent in pack.topics and not self._is_unsure(result):
-            return self._answer([intent], context, result.confidence, [result])
+            return self._answer(intent, context, result.confidence, result)
         agreed = self._second_opinion(result)
         if agreed is not None:
-            return self._answer([agreed], context, result.confidence, [result])
+            return self._answer(agreed, context, result.confidence, result)
         if reading.asks_claim and reading.policy_cue:
             # Unsure of the topic, but how to claim a training subsidy is asked outright
             # ("培训补贴怎么领").
-            return self._answer([CLAIM_INTENT], context, result.confidence, [result])
+            return self._answer(CLAIM_INTENT, context, result.confidence, result)
         if self._unrelated(reading):
             return self._decline(self._closest_decline(result, OUT_OF_SCOPE), result.confidence)
         candidates = self._candidates(result, context)
@@ -339,7 +366,7 @@ class Dialogue:
         if self._figures is not None:  # the subsidy catalogue's figure, when one is loaded
             note = self._figures.note(reading.text, mention, note, self._today())
         return self._answer(
-            [topic], context, result.confidence, [result], note, self._sections(kind.topic)
+            topic, context, result.confidence, result, note, self._sections(kind.topic)
         )
 
     def _asks_when_paid(self, reading: Reading, context: Context) -> bool:
@@ -545,53 +572,74 @@ class Dialogue:
 
     def _answer(
         self,
-        topic_ids: list[str],
+        topic_id: str,
         context: Context,
         confidence: float,
-        results: Sequence[NluResult] = (),
+        result: NluResult | None = None,
         note: str | None = None,
         note_sections: tuple[str, ...] = (),
     ) -> Reply:
-        """The answers for one or more topics, then notes, then one citation footer. `note`
-        (the person's own case, e.g. their certificate) comes first, its sections cited first."""
-        context.last_topic = topic_ids[-1]
-        parts = [self._render(f"answers/{topic_id}.j2") for topic_id in topic_ids]
+        """A topic's answer, then notes, then the citation. `note` (the person's own case,
+        e.g. their certificate) comes first, its sections cited first."""
+        context.last_topic = topic_id
+        parts = [self._render(f"answers/{topic_id}.j2")]
         if note:
             parts.insert(0, f"💡 {note}")  # rendered with autoescape
-        cities = _entity_values(results, "city")
+        cities = _entity_values(result, "city") if result is not None else []
         if cities:
             # Asked with another city's name: this plan's rule, and a note that theirs differ.
             parts.append(self._render("messages/other_city.j2", cities=cities))
-        sections = tuple(
-            dict.fromkeys(
-                [*note_sections, *(s for t in topic_ids for s in self._pack.topics[t].sections)]
-            )
-        )
+        sections = tuple(dict.fromkeys([*note_sections, *self._pack.topics[topic_id].sections]))
         parts.append(self._citation(sections, context))
         # A long answer shows its summary; the rest is one "详细说明" tap away.
-        detailed = [t for t in topic_ids if self._has_details(t)]
-        details = [self._render(f"details/{t}.j2") for t in detailed]
+        detailed = self._has_details(topic_id)
+        details_row = (Button("📖 详细说明", DETAILS_PREFIX + topic_id),)
         return Reply(
             text="\n\n".join(parts),
-            buttons=(*self._details_buttons(detailed), *self._related_buttons(topic_ids)),
+            buttons=(*([details_row] if detailed else []), *self._related_buttons(topic_id)),
             sections=sections,
-            intent=topic_ids[0],
+            intent=topic_id,
             confidence=confidence,
             answered=True,
             kind="answer",
-            details="\n\n".join(details) if details else None,
+            details=self._render(f"details/{topic_id}.j2") if detailed else None,
         )
+
+    def _merged(self, replies: list[Reply]) -> Reply:
+        """Replies to the questions of one message, in order, as one answer. Each cites its
+        own sections (after the first, in one short line). Under them: each answer's
+        "详细说明", named by its topic, then their next steps taken in turn, then the menu."""
+        answers = [r for r in replies if r.kind == "answer"]
+        confidences = [r.confidence for r in replies if r.confidence is not None]
+        return Reply(
+            text="\n\n".join(r.text for r in replies),
+            buttons=(*((b,) for b in self._merged_buttons(answers)), (MENU_BUTTON,)),
+            sections=tuple(dict.fromkeys(s for r in replies for s in r.sections)),
+            intent=answers[0].intent,
+            confidence=min(confidences, default=None),
+            answered=True,
+            kind="answer",
+            details="\n\n".join(r.details for r in answers if r.details) or None,
+        )
+
+    def _merged_buttons(self, answers: list[Reply]) -> list[Button]:
+        details: list[Button] = []
+        others: list[list[Button]] = []
+        for reply in answers:
+            own = [b for row in reply.buttons for b in row if b != MENU_BUTTON]
+            for b in own:
+                if b.data.startswith(DETAILS_PREFIX):
+                    label = self._pack.topics[b.data[len(DETAILS_PREFIX) :]].label
+                    details.append(Button(f"📖 详细说明：{label}", b.data))
+            others.append([b for b in own if not b.data.startswith(DETAILS_PREFIX)])
+        in_turn = [b for group in zip_longest(*others) for b in group if b is not None]
+        unique: dict[str, Button] = {}
+        for b in [*details, *in_turn]:
+            unique.setdefault(b.data, b)
+        return list(unique.values())[:MAX_MERGED_BUTTONS]
 
     def _has_details(self, topic_id: str) -> bool:
         return topic_id in self._pack.topics and self._renderer.exists(f"details/{topic_id}.j2")
-
-    def _details_buttons(self, topic_ids: list[str]) -> tuple[tuple[Button, ...], ...]:
-        if len(topic_ids) == 1:
-            return ((Button("📖 详细说明", DETAILS_PREFIX + topic_ids[0]),),)
-        return tuple(
-            (Button(f"📖 详细说明：{self._pack.topics[t].label}", DETAILS_PREFIX + t),)
-            for t in topic_ids
-        )
 
     def _details(self, topic_id: str, context: Context) -> Reply:
         """The rest of a long answer, with its citation and the topic's next steps."""
@@ -602,7 +650,7 @@ class Dialogue:
         )
         return Reply(
             text=text,
-            buttons=self._related_buttons([topic_id]),
+            buttons=self._related_buttons(topic_id),
             sections=sections,
             intent=topic_id,
             confidence=1.0,
@@ -618,14 +666,12 @@ class Dialogue:
         context.expiry_noted = True
         return text
 
-    def _related_buttons(self, topic_ids: list[str]) -> tuple[tuple[Button, ...], ...]:
+    def _related_buttons(self, topic_id: str) -> tuple[tuple[Button, ...], ...]:
         """Two or three related topics and the menu under an answer."""
         related = [
             t
-            for t in dict.fromkeys(
-                r for topic in topic_ids for r in self._pack.related.get(topic, ())
-            )
-            if t in self._pack.topics and t not in topic_ids
+            for t in dict.fromkeys(self._pack.related.get(topic_id, ()))
+            if t in self._pack.topics and t != topic_id
         ][:3]
         rows = [(Button(self._pack.topics[t].label, TOPIC_PREFIX + t),) for t in related]
         return (*rows, (MENU_BUTTON,))
@@ -724,9 +770,9 @@ def _declined_whole(reading: Reading) -> bool:
     return reading.certificate_admin or reading.about_other_benefit or reading.abuse
 
 
-def _entity_values(results: Sequence[NluResult], entity: str) -> list[str]:
+def _entity_values(result: NluResult, entity: str) -> list[str]:
     """Distinct values of one entity type, in the order they were found."""
-    return list(dict.fromkeys(e.value for r in results for e in r.entities if e.entity == entity))
+    return list(dict.fromkeys(e.value for e in result.entities if e.entity == entity))
 
 
 def _traditional(reply: Reply) -> Reply:
@@ -744,7 +790,7 @@ _QUESTION_END = re.compile(r"[?？;；。!！\n]+|还想问|还有就是|另外|
 _CLAUSE_END = re.compile(r"[,，、]+")
 # A clause that asks something; other clauses are background to the next one.
 _ASKS = re.compile(
-    r"吗|呢|么|多少|怎么|怎样|如何|几|哪|是否|能否|可否|什么|啥|谁|算不算|有没有|能不能"
+    r"吗|呢|么|多少|多久|多长|何时|怎么|怎样|如何|几|哪|是否|能否|可否|什么|啥|谁|算不算|有没有|能不能"
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from bot.eligibility.conversation import CheckState
 
@@ -58,3 +58,8 @@ class Context:
     traditional: bool = False
     # The self-check in progress, if any (bot.eligibility.conversation.CheckState).
     check: CheckState | None = None
+
+    def take_over(self, other: Context) -> None:
+        """Take another context's state (a trial run on a copy that is kept)."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(other, f.name))

@@ -113,6 +113,14 @@ async def test_when_the_money_arrives_gets_the_plans_words_and_a_pointer(assista
     assert "没有规定具体时间" in reply.text and "六(四)" in reply.text and "12333" in reply.text
 
 
+async def test_each_question_of_a_message_is_read_on_its_own(assistant: Assistant):
+    """The certificate in the first question decides its clause; "多久到账" after it is the
+    payment-time reply, as if the two had been sent one after the other."""
+    reply = await assistant.dialogue.handle_text("电工证补贴怎么领，多久到账", Context())
+    assert reply.answered and reply.sections[0] == "三(四)" and "三(一)" not in reply.sections
+    assert "特种作业" in reply.text and "没有规定具体时间" in reply.text
+
+
 def test_personal_numbers_are_masked_and_misses_exported(
     nlu_endpoint: NluEndpoint, database_url: str
 ):

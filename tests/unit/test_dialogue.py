@@ -231,8 +231,70 @@ async def test_several_questions_get_one_answer_each(dialogue: Dialogue, fake: F
     reply = await dialogue.handle_text("外地户口能领补贴吗？学徒补多少？好的。", context)
     assert reply.answered and reply.sections == ("三(一)", "四(一)")
     assert "居住证" in reply.text and "4000" in reply.text
-    assert reply.text.count("📄 依据") == 1 and len(reply.text) < 4096
+    # Each answer cites its own sections; the plan's expiry is said in full once.
+    assert reply.text.index("三(一)") < reply.text.index("4000") < reply.text.index("依据 四(一)")
+    assert reply.text.count("📄 依据") == 2 and reply.text.count("12月31日到期") == 1
+    assert len(reply.text) < 4096
     assert context.last_topic == "apprentice_employee"
+    labels = [b.label for row in reply.buttons for b in row]
+    assert "📖 详细说明：谁能领培训补贴" in labels and labels[-1] == "菜单"
+    assert len(labels) == len(set(labels)) <= 5
+
+
+async def test_each_question_of_a_message_is_read_as_if_asked_alone(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    """The certificate named in the first question and "多久到账" in the second are both read:
+    the electrician's card is 三(四), and the money's timing is not the plan's to say."""
+    fake.answers["电工证补贴怎么领"] = result("电工证补贴怎么领", ("service_claim", 0.9))
+    fake.answers["多久到账"] = result("多久到账", ("oos_case_status", 0.5))
+    context = Context()
+    reply = await dialogue.handle_text("电工证补贴怎么领，多久到账", context)
+    assert reply.kind == "answer" and reply.answered
+    assert reply.sections[0] == "三(四)" and "六(四)" in reply.sections
+    assert "三(一)" not in reply.sections
+    assert "特种作业" in reply.text and "没有规定具体时间" in reply.text
+    assert context.last_topic == "service_claim"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Statements of background, not questions ("。" ends each).
+        "建议培训期间企业发生活补贴。外地户口也要能领补贴。",
+        # A letter: longer than several_questions_max_chars, one matter however many "？".
+        "我是前年参加的电工培训，考了证，单位也交着社保，外地户口能领补贴吗？"
+        "到现在一年多了，找了几次都说在审核，补贴款到底什么时候发？",
+    ],
+)
+async def test_statements_and_letters_are_read_whole(dialogue: Dialogue, fake: FakeNlu, text: str):
+    from bot.dialogue.core import split_questions
+
+    # Each part alone would be answered, each from another topic.
+    parts = split_questions(text, 3)
+    assert len(parts) == 2
+    for part, topic in zip(parts, ["living_allowance", "apprentice_employee"], strict=True):
+        fake.answers[part] = result(part, (topic, 0.95))
+    fake.answers[text] = result(text, ("oos_case_status", 0.95))
+    reply = await dialogue.handle_text(text, Context())
+    assert (reply.kind, reply.intent) == ("decline", "oos_case_status")
+
+
+async def test_a_message_whose_questions_do_not_settle_is_read_whole(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    """One answer and one vague part: the whole message decides, and the trial reading of
+    its parts leaves the conversation as it was."""
+    q = "外地户口能领补贴吗？那个呢？"
+    fake.answers["外地户口能领补贴吗"] = result(
+        "外地户口能领补贴吗", ("social_training_eligibility", 0.95)
+    )
+    fake.answers["那个呢"] = result("那个呢", ("nlu_fallback", 0.3), ("fraud", 0.1))
+    fake.answers[q] = result(q, ("apprentice_employee", 0.9))
+    context = Context(last_topic="living_allowance")
+    reply = await dialogue.handle_text(q, context)
+    assert reply.intent == "apprentice_employee" and reply.sections == ("四(一)",)
+    assert context.last_topic == "apprentice_employee" and context.expiry_noted
 
 
 def test_split_questions_keeps_real_questions_only():
