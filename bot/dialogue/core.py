@@ -43,6 +43,9 @@ ABUSE_INTENT = "oos_abuse"
 OTHER_PROGRAM = "oos_other_program"
 OUT_OF_SCOPE = "out_of_scope"
 CASE_STATUS = "oos_case_status"
+CURRENT_POLICY = "oos_current_policy"
+# The validity clause (附则): when the plan ends.
+VALIDITY = "validity"
 # How to claim: with a certificate named, answered together with that certificate's clause.
 CLAIM_INTENT = "service_claim"
 # Intents whose answer depends on which certificate is named.
@@ -66,7 +69,7 @@ GENERIC_INTENTS = frozenset(
         "social_training_certificates",
         "social_training_frequency",
         "social_training_eligibility",
-        "validity",
+        VALIDITY,
         FALLBACK_INTENT,
     }
 )
@@ -333,6 +336,10 @@ class Dialogue:
             return self._answer(followup, context, result.confidence, result)
         if intent in pack.topics and not self._is_unsure(result):
             return self._answer(intent, context, result.confidence, result)
+        if reading.asks_successor:
+            return self._decline(CURRENT_POLICY, result.confidence)
+        if reading.asks_if_plan_goes_on:
+            return self._answer(VALIDITY, context, result.confidence, result)
         agreed = self._second_opinion(result)
         if agreed is not None:
             return self._answer(agreed, context, result.confidence, result)

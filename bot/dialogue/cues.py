@@ -24,6 +24,7 @@ class Cues:
     claim_words: tuple[str, ...]
     subsidy_words: tuple[str, ...]
     payment_time: dict[str, tuple[str, ...]]  # when, paid, money: one of each
+    plan_period: dict[str, tuple[str, ...]]  # plan, goes_on, successor
     audiences: tuple[tuple[str, tuple[str, ...]], ...]  # in order of precedence
     decline_labels: dict[str, str]
     stopwords: frozenset[str]
@@ -63,6 +64,15 @@ class Cues:
         """ "补贴多久到账": when the money arrives (not the certificate)."""
         return all(any(w in text for w in words) for words in self.payment_time.values())
 
+    def asks_if_plan_goes_on(self, text: str) -> bool:
+        """ "职业技能提升行动今年还会继续吗": the plan named, with a word of its going on."""
+        words = self.plan_period
+        return any(w in text for w in words["plan"]) and any(w in text for w in words["goes_on"])
+
+    def asks_successor(self, text: str) -> bool:
+        """ "新一轮方案出了没": what came after the plan."""
+        return any(w in text for w in self.plan_period["successor"])
+
     def names_decline_subject(self, kind: str, text: str) -> bool:
         """True unless the decline kind lists words and the message has none of them."""
         words = self.decline_needs.get(kind)
@@ -92,6 +102,7 @@ def load_cues(policy_dir: Path) -> Cues:
         claim_words=tuple(raw["claim_words"]),
         subsidy_words=tuple(raw["subsidy_words"]),
         payment_time={k: tuple(v) for k, v in raw["payment_time"].items()},
+        plan_period={k: tuple(v) for k, v in raw["plan_period"].items()},
         certificate_admin={k: tuple(v) for k, v in raw["certificate_admin"].items()},
         audiences=tuple((k, tuple(v)) for k, v in raw["audience_cues"].items()),
         decline_labels=dict(raw["decline_labels"]),

@@ -26,6 +26,8 @@ class Reading:
     asks_claim: bool  # how to claim, asked outright
     asks_subsidy: bool  # a subsidy asked for
     asks_payment_time: bool  # when the money arrives
+    asks_if_plan_goes_on: bool  # the plan named, with a word of its going on
+    asks_successor: bool  # what came after the plan
 
     @property
     def names_policy(self) -> bool:
@@ -53,4 +55,6 @@ def read_message(text: str, cues: Cues, certificates: CertificateBook, groups: G
         asks_claim=cues.asks_claim(text),
         asks_subsidy=cues.asks_subsidy(text),
         asks_payment_time=cues.asks_payment_time(text),
+        asks_if_plan_goes_on=cues.asks_if_plan_goes_on(text),
+        asks_successor=cues.asks_successor(text),
     )

@@ -145,3 +145,11 @@ async def test_several_questions_in_one_message(assistant: Assistant):
         "我是外地户口，能领培训补贴吗？培训期间有生活费吗？", Context()
     )
     assert reply.answered and set(reply.sections) == {"三(一)", "三(七)"}
+
+
+async def test_whether_the_plan_goes_on_gets_its_end_date_not_a_choice(assistant: Assistant):
+    reply = await assistant.dialogue.handle_text("职业技能提升行动今年还会继续吗", Context())
+    assert (reply.kind, reply.sections) == ("answer", ("附则",))
+    assert "已经到期" in reply.text and "12333" in reply.text
+    successor = await assistant.dialogue.handle_text("新一轮职业技能提升方案出了没", Context())
+    assert (successor.kind, successor.intent) == ("decline", "oos_current_policy")

@@ -665,3 +665,37 @@ async def test_when_the_money_arrives_right_after_an_answer_is_about_that_subsid
     reply = await dialogue.handle_text(followup, context)
     assert (reply.kind, reply.intent) == ("decline", "oos_case_status")
     assert "六(四)" in reply.text and "12333" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "intent"),
+    [
+        # The plan named with a word of its going on: its validity clause, not a choice.
+        ("职业技能提升行动今年还会继续吗", "answer", "validity"),
+        ("方案到哪年结束", "answer", "validity"),
+        # What came after it: today's policy is not this plan's to say.
+        ("新一轮职业技能提升方案出了没", "decline", "oos_current_policy"),
+    ],
+)
+async def test_whether_the_plan_goes_on_is_answered_directly(
+    dialogue: Dialogue, fake: FakeNlu, text: str, kind: str, intent: str
+):
+    fake.answers[text] = result(
+        text, ("oos_current_policy", 0.45), ("validity", 0.3), ("legal_basis", 0.2)
+    )
+    reply = await dialogue.handle_text(text, Context())
+    assert (reply.kind, reply.intent) == (kind, intent)
+    assert "2021年12月31日" in reply.text and "12333" in reply.text
+
+
+async def test_a_confident_topic_is_not_taken_for_the_plans_period(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    q = "学徒合同到期了，学徒补贴还会继续发吗"  # the plan is not named: the topic answers
+    fake.answers[q] = result(q, ("apprentice_employee", 0.5), ("validity", 0.2))
+    fake.answers["方案里的学徒补贴标准还会调整吗"] = result(
+        "方案里的学徒补贴标准还会调整吗", ("apprentice_employee", 0.9)
+    )
+    assert (await dialogue.handle_text(q, Context())).intent != "validity"
+    confident = await dialogue.handle_text("方案里的学徒补贴标准还会调整吗", Context())
+    assert confident.intent == "apprentice_employee"
