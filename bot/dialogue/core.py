@@ -176,13 +176,7 @@ class Dialogue:
             )
         except NluUnavailable:
             reply = self._degraded()
-        if self._misses is not None and reply.kind in MISS_KINDS:
-            try:
-                await asyncio.to_thread(
-                    self._misses.record, masked.text, reply.kind, reply.intent, reply.confidence
-                )
-            except Exception:
-                log.warning("could not record an unanswered question (database down?)")
+        await self._record_miss(masked.text, reply)
         if notes:
             reply = replace(reply, text="\n".join([*notes, reply.text]))
         if reply.kind != "check" and self._check_flow is not None:
@@ -191,6 +185,17 @@ class Dialogue:
             if resume is not None:
                 reply = replace(reply, buttons=((resume,), *reply.buttons))
         return reply
+
+    async def _record_miss(self, text: str, reply: Reply) -> None:
+        """A declined or unsure question, kept (masked) for the bureau's report."""
+        if self._misses is None or reply.kind not in MISS_KINDS:
+            return
+        try:
+            await asyncio.to_thread(
+                self._misses.record, text, reply.kind, reply.intent, reply.confidence
+            )
+        except Exception:
+            log.warning("could not record an unanswered question (database down?)")
 
     def handle_button(self, data: str, context: Context) -> Reply:
         reply = self._handle_button(data, context)
@@ -272,6 +277,8 @@ class Dialogue:
         if len(kept) < 2 or not any(r.kind == "answer" for r in kept):
             return None
         context.take_over(trial)
+        for question, reply in zip(questions, replies, strict=True):
+            await self._record_miss(question, reply)  # the parts declined, for the report
         return self._merged(kept)
 
     def _replies_in_turn(self, results: list[NluResult], context: Context) -> list[Reply]:
