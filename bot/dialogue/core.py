@@ -420,9 +420,15 @@ class Dialogue:
         return self._is_unsure(result) and reading.policy_cue
 
     def _closest_decline(self, result: NluResult, default: str = OTHER_PROGRAM) -> str:
-        """The classifier's best decline kind, or the default."""
-        kinds = [r.name for r in result.ranking if r.name in self._pack.out_of_scope]
-        kinds = [k for k in kinds if k != ABUSE_INTENT]
+        """The classifier's best decline kind, or the default when it has no decline worth
+        hearing (a lost 社保卡 is no case-status question at 0.1)."""
+        kinds = [
+            r.name
+            for r in result.ranking
+            if r.name in self._pack.out_of_scope
+            and r.name != ABUSE_INTENT
+            and r.confidence >= self._settings.second_opinion_min
+        ]
         return kinds[0] if kinds else default
 
     def _unrelated(self, reading: Reading) -> bool:

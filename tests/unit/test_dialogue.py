@@ -563,8 +563,13 @@ async def test_unsure_guess_at_an_unrelated_message_is_declined_with_the_menu(
     ranking = (("nlu_fallback", 0.35), ("publicity", 0.2), ("oos_case_status", 0.1))
     fake.answers[q] = result(q, *ranking)
     reply = await dialogue.handle_text(q, Context())
-    assert reply.kind == "decline" and reply.intent == "oos_case_status"
+    # A decline guessed at 0.1 is no better than none: the general pointer.
+    assert reply.kind == "decline" and reply.intent == "out_of_scope"
     assert any(reply.buttons)
+    # A decline the classifier does lean to gives its own pointer.
+    q3 = "我的社保卡补办好了没有，能不能查一下"
+    fake.answers[q3] = result(q3, ("nlu_fallback", 0.35), ("oos_case_status", 0.33))
+    assert (await dialogue.handle_text(q3, Context())).intent == "oos_case_status"
     # The same unsure guess at a message naming a subsidy is still a clarification.
     q2 = "请问那个补贴现在还有没有，想了解一下"
     fake.answers[q2] = result(q2, ("nlu_fallback", 0.35), ("subsidy_amount", 0.3))
