@@ -268,7 +268,7 @@ class Dialogue:
             return None
         results = [await self._nlu.parse(question) for question in questions]
         trial = replace(context)
-        replies = await asyncio.to_thread(self._replies_in_turn, results, trial)
+        replies = await asyncio.to_thread(self._replies_in_turn, questions, results, trial)
         if any(r.kind == "check" for r in replies):
             return None  # a self-check started mid-message: the whole message decides
         kept = list(
@@ -281,8 +281,13 @@ class Dialogue:
             await self._record_miss(question, reply)  # the parts declined, for the report
         return self._merged(kept)
 
-    def _replies_in_turn(self, results: list[NluResult], context: Context) -> list[Reply]:
-        return [self._reply_for(result, self._read(result.text), context) for result in results]
+    def _replies_in_turn(
+        self, questions: list[str], results: list[NluResult], context: Context
+    ) -> list[Reply]:
+        return [
+            self._reply_for(result, self._read(question), context)
+            for question, result in zip(questions, results, strict=True)
+        ]
 
     def _read(self, text: str) -> Reading:
         pack = self._pack
