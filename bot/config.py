@@ -49,6 +49,7 @@ class DialogueSettings:
     classifier_weight: float = 0.5
     ranker_min_raw: float = 2.0
     candidate_floor: float = 0.15
+    overruled_decline_min_score: float = 0.5
     previous_topic_bonus: float = 0.1
     self_description_max_chars: int = 30
 
@@ -206,6 +207,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             classifier_weight=float(dialogue.get("classifier_weight", 0.5)),
             ranker_min_raw=float(dialogue.get("ranker_min_raw", 2.0)),
             candidate_floor=float(dialogue.get("candidate_floor", 0.15)),
+            overruled_decline_min_score=float(dialogue.get("overruled_decline_min_score", 0.5)),
             previous_topic_bonus=float(dialogue.get("previous_topic_bonus", 0.1)),
             self_description_max_chars=int(dialogue.get("self_description_max_chars", 30)),
         ),

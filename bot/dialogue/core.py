@@ -355,6 +355,9 @@ class Dialogue:
         agreed = self._second_opinion(result)
         if agreed is not None:
             return self._answer(agreed, context, result.confidence, result)
+        overruled = self._overruled_decline_topic(result, reading)
+        if overruled is not None:
+            return self._answer(overruled, context, result.confidence, result)
         if reading.asks_claim and reading.policy_cue:
             # Unsure of the topic, but how to claim a training subsidy is asked outright
             # ("培训补贴怎么领").
@@ -494,6 +497,30 @@ class Dialogue:
         if not guesses or not ranked or ranked[0].topic not in guesses:
             return None
         return ranked[0].topic if len(ranked) == 1 or ranked[1].score < 1.0 else None
+
+    def _overruled_decline_topic(self, result: NluResult, reading: Reading) -> str | None:
+        """A decline the classifier is sure of, overruled by the message's words ("失业培训要
+        多少钱" is training, not 失业金): the classifier knows no topic for it, so the plan's
+        words choose one, when their best topic is near their best match overall and ahead of
+        the next topic. An unsure decline is left to the clarification, which offers it."""
+        settings = self._settings
+        if (
+            self._ranker is None
+            or result.intent not in self._pack.out_of_scope
+            or result.confidence < settings.decline_confidence_with_cue
+            or self._decline_is_sure(result, reading)
+        ):
+            return None
+        ranked = self._ranker.rank(result.text, limit=8)
+        topics = [r for r in ranked if r.topic in self._pack.topics]
+        if not topics or ranked[0].raw < settings.ranker_min_raw:
+            return None
+        best, rest = topics[0], topics[1:]
+        if best.score < settings.overruled_decline_min_score or (
+            rest and rest[0].score == best.score
+        ):
+            return None
+        return best.topic
 
     def _candidates(self, result: NluResult, context: Context) -> list[Candidate]:
         """The classifier's and the ranker's topics merged, for who is asking, best first."""

@@ -99,3 +99,48 @@ async def test_between_two_guesses_the_plans_words_choose(dialogue: Dialogue, fa
     # A guess below the floor does not count.
     fake.answers[q] = result(q, ("excluded_costs", 0.4), ("living_allowance", 0.1))
     assert (await dialogue.handle_text(q, Context())).kind == "clarify"
+
+
+# The classifier is sure of a decline the message's words overrule: 失业培训 is training.
+OVERRULED = "失业培训要多少钱"
+
+
+async def test_a_sure_decline_overruled_by_the_words_is_answered_by_the_plans_words(
+    dialogue: Dialogue, fake: FakeNlu, pack: PolicyPack
+):
+    topics = [r for r in dialogue._ranker.rank(OVERRULED, limit=8) if r.topic in pack.topics]
+    assert topics[0].topic == "subsidy_amount" and topics[1].score < topics[0].score, topics
+    fake.answers[OVERRULED] = result(OVERRULED, ("oos_unemployment_insurance", 0.94))
+    reply = await dialogue.handle_text(OVERRULED, Context())
+    assert reply.kind == "answer" and reply.intent == "subsidy_amount"
+    assert "三(一)" in reply.sections
+
+
+async def test_an_unsure_overruled_decline_is_left_to_the_clarification(
+    dialogue: Dialogue, fake: FakeNlu
+):
+    fake.answers[OVERRULED] = result(OVERRULED, ("oos_unemployment_insurance", 0.6))
+    reply = await dialogue.handle_text(OVERRULED, Context())
+    assert reply.kind == "clarify"
+    assert "oos_unemployment_insurance" in [c.topic for c in reply.candidates]
+
+
+async def test_a_decline_the_words_do_not_overrule_is_given(dialogue: Dialogue, fake: FakeNlu):
+    q = "失业金怎么领"
+    fake.answers[q] = result(q, ("oos_unemployment_insurance", 0.94))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "decline" and reply.intent == "oos_unemployment_insurance"
+
+
+async def test_an_overruled_decline_whose_words_favour_no_topic_is_asked(
+    dialogue: Dialogue, fake: FakeNlu, pack: PolicyPack, settings: Settings
+):
+    # The plan's words rank the decline itself far above any topic: no topic is guessed.
+    q = "参加百日免费线上技能培训有什么激励措施?"
+    ranked = dialogue._ranker.rank(q, limit=8)
+    topics = [r for r in ranked if r.topic in pack.topics]
+    assert ranked[0].topic == "oos_other_program"
+    assert topics[0].score < settings.dialogue.overruled_decline_min_score, topics
+    fake.answers[q] = result(q, ("oos_other_program", 1.0))
+    reply = await dialogue.handle_text(q, Context())
+    assert reply.kind == "clarify" and reply.candidates[0].topic == "oos_other_program"
