@@ -30,6 +30,7 @@ from bot.render import Renderer
 from bot.store.db import database_url, make_engine, migrate, session_factory
 from nlu.client import NluClient
 from nlu.dataset import TRAINING_DIR, examples
+from nlu.normalize import normalize
 from nlu.service import NluService
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,8 @@ def build_check_flow(
 
 
 def build_ranker(settings: Settings, pack: PolicyPack) -> TopicRanker:
-    """BM25 over the topics' labels, clauses, answers and the NLU's training examples."""
+    """BM25 over the topics' labels, clauses, answers and the NLU's training examples (as the
+    NLU learns them: normalised like the messages they are compared with)."""
     topics = {
         t.id: (t.label, " ".join(pack.sections[s].text for s in t.sections))
         for t in pack.topics.values()
@@ -87,7 +89,7 @@ def build_ranker(settings: Settings, pack: PolicyPack) -> TopicRanker:
     documents = topic_documents(
         topics,
         settings.paths.responses / "answers",
-        ((intent, text) for intent, text in examples(TRAINING_DIR) if intent in known),
+        ((intent, normalize(text)) for intent, text in examples(TRAINING_DIR) if intent in known),
     )
     return TopicRanker(documents, TRAINING_DIR.parent / "dict", pack.cues.stopwords)
 

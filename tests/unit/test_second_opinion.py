@@ -12,6 +12,8 @@ from bot.dialogue.ranker import TopicRanker
 from bot.dialogue.types import Context
 from bot.policy_pack import PolicyPack
 from bot.render import Renderer
+from nlu.dataset import TRAINING_DIR, examples
+from nlu.normalize import looks_traditional, normalize
 from tests.conftest import TODAY
 from tests.support.fake_nlu import FakeNlu, result
 
@@ -144,3 +146,17 @@ async def test_an_overruled_decline_whose_words_favour_no_topic_is_asked(
     fake.answers[q] = result(q, ("oos_other_program", 1.0))
     reply = await dialogue.handle_text(q, Context())
     assert reply.kind == "clarify" and reply.candidates[0].topic == "oos_other_program"
+
+
+def test_examples_found_in_traditional_characters_are_matched_as_people_are_read(
+    ranker: TopicRanker, pack: PolicyPack
+):
+    # Messages reach the ranker in simplified characters; so do its training examples.
+    traditional = [
+        (intent, text)
+        for intent, text in examples(TRAINING_DIR)
+        if looks_traditional(text) and (intent in pack.topics or intent in pack.out_of_scope)
+    ]
+    assert traditional
+    for intent, text in traditional:
+        assert ranker.rank(normalize(text), limit=1)[0].topic == intent, text
