@@ -42,7 +42,7 @@ class DialogueSettings:
     followup_max_chars: int
     max_questions_per_message: int
     # Longer messages are letters about one matter, read whole (see config.yml).
-    several_questions_max_chars: int = 50
+    letter_chars: int = 50
     # Declines, second opinion and clarification (see config.yml).
     decline_confidence_with_cue: float = 0.85
     second_opinion_min: float = 0.3
@@ -201,7 +201,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             max_input_chars=int(dialogue.get("max_input_chars", 300)),
             followup_max_chars=int(dialogue.get("followup_max_chars", 12)),
             max_questions_per_message=int(dialogue.get("max_questions_per_message", 3)),
-            several_questions_max_chars=int(dialogue.get("several_questions_max_chars", 50)),
+            letter_chars=int(dialogue.get("letter_chars", 50)),
             decline_confidence_with_cue=float(dialogue.get("decline_confidence_with_cue", 0.85)),
             second_opinion_min=float(dialogue.get("second_opinion_min", 0.3)),
             classifier_weight=float(dialogue.get("classifier_weight", 0.5)),

@@ -246,7 +246,7 @@ class Dialogue:
         segments = split_questions(text, self._settings.max_questions_per_message)
         if (
             len(segments) > 1
-            and len(text) <= self._settings.several_questions_max_chars
+            and len(text) <= self._settings.letter_chars
             and not _declined_whole(reading)
         ):
             answered = await self._answer_each(segments, context)
@@ -365,6 +365,8 @@ class Dialogue:
         if self._unrelated(reading):
             return self._decline(self._closest_decline(result, OUT_OF_SCOPE), result.confidence)
         candidates = self._candidates(result, context)
+        if candidates and self._letter_best_declined(candidates, reading):
+            return self._decline(candidates[0].topic, result.confidence)
         # Declines alone are no guess at what was meant.
         if any(c.topic in pack.topics for c in candidates):
             return self._clarify(candidates, result)
@@ -549,6 +551,16 @@ class Dialogue:
             for topic, score in best[: self._settings.max_candidates]
             if score >= self._settings.candidate_floor
         ]
+
+    def _letter_best_declined(self, candidates: list[Candidate], reading: Reading) -> bool:
+        """A letter (a story, then a request) whose best reading, the classifier's and the
+        plan's words together, is a decline: declined with its pointer. Buttons of plan topics
+        under a letter about a factory's fire hoses help nobody; a short question naming the
+        plan is still asked about ("要先去失业登记吗")."""
+        return (
+            len(reading.text) > self._settings.letter_chars
+            and candidates[0].topic in self._pack.out_of_scope
+        )
 
     def _offerable(self, topic: str, context: Context) -> bool:
         if topic in self._pack.out_of_scope:

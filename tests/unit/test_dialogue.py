@@ -264,7 +264,7 @@ async def test_each_question_of_a_message_is_read_as_if_asked_alone(
     [
         # Statements of background, not questions ("。" ends each).
         "建议培训期间企业发生活补贴。外地户口也要能领补贴。",
-        # A letter: longer than several_questions_max_chars, one matter however many "？".
+        # A letter: longer than letter_chars, one matter however many "？".
         "我是前年参加的电工培训，考了证，单位也交着社保，外地户口能领补贴吗？"
         "到现在一年多了，找了几次都说在审核，补贴款到底什么时候发？",
     ],

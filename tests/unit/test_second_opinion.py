@@ -160,3 +160,32 @@ def test_examples_found_in_traditional_characters_are_matched_as_people_are_read
     assert traditional
     for intent, text in traditional:
         assert ranker.rank(normalize(text), limit=1)[0].topic == intent, text
+
+
+LETTER = (
+    "本人农民工，外地农村户口，需要办个灵活就业社保做养老，去街道社区办理，社区说还在筹备中，"
+    "让我过几个月再来，请问现在到底去哪里办？"
+)
+
+
+async def test_a_letter_whose_best_reading_is_a_decline_is_declined(
+    dialogue: Dialogue, fake: FakeNlu, pack: PolicyPack, settings: Settings
+):
+    assert len(LETTER) > settings.dialogue.letter_chars
+    guess = result(LETTER, ("nlu_fallback", 0.35), ("out_of_scope", 0.3), ("service_claim", 0.2))
+    fake.answers[LETTER] = guess
+    best = dialogue._candidates(guess, Context())[0]
+    assert best.topic in pack.out_of_scope
+    reply = await dialogue.handle_text(LETTER, Context())
+    assert reply.kind == "decline" and reply.intent == best.topic and "12333" in reply.text
+    assert any(reply.buttons)
+
+
+async def test_a_short_question_whose_best_reading_is_a_decline_is_still_asked(
+    dialogue: Dialogue, fake: FakeNlu, pack: PolicyPack
+):
+    q = "要先去失业登记吗"
+    guess = result(q, ("oos_unemployment_insurance", 0.8), ("social_training_eligibility", 0.1))
+    fake.answers[q] = guess
+    assert dialogue._candidates(guess, Context())[0].topic in pack.out_of_scope
+    assert (await dialogue.handle_text(q, Context())).kind == "clarify"
