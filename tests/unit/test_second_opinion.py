@@ -184,7 +184,7 @@ async def test_a_letter_whose_best_reading_is_a_decline_is_declined(
 async def test_a_short_question_whose_best_reading_is_a_decline_is_still_asked(
     dialogue: Dialogue, fake: FakeNlu, pack: PolicyPack
 ):
-    q = "要先去失业登记吗"
+    q = "失业了去培训管饭吗"
     guess = result(q, ("oos_unemployment_insurance", 0.8), ("social_training_eligibility", 0.1))
     fake.answers[q] = guess
     assert dialogue._candidates(guess, Context())[0].topic in pack.out_of_scope
