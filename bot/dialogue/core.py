@@ -302,8 +302,9 @@ class Dialogue:
         if intent == ABUSE_INTENT:
             # The classifier alone never makes a reply the abuse decline.
             intent = FALLBACK_INTENT
-        if reading.certificate_admin:
-            return self._decline(OUT_OF_SCOPE, result.confidence, "messages/certificate_admin.j2")
+        if reading.administration is not None:
+            template = f"messages/{reading.administration}_admin.j2"
+            return self._decline(OUT_OF_SCOPE, result.confidence, template)
         if self._asks_when_paid(reading, context):
             return self._decline(
                 CASE_STATUS,
@@ -831,7 +832,7 @@ class Dialogue:
 def _declined_whole(reading: Reading) -> bool:
     """Read whole, the message is declined whatever its parts ask ("制冷与空调特种作业证
     分为几种?如何报名?" is about a certificate's administration)."""
-    return reading.certificate_admin or reading.about_other_benefit or reading.abuse
+    return reading.administration is not None or reading.about_other_benefit or reading.abuse
 
 
 def _entity_values(result: NluResult, entity: str) -> list[str]:

@@ -17,7 +17,7 @@ class Cues:
     topic_hints: tuple[str, ...]
     other_benefits: tuple[str, ...]
     abuse: tuple[str, ...]
-    certificate_admin: dict[str, tuple[str, ...]]  # asks, names, unless
+    administration: dict[str, dict[str, tuple[str, ...]]]  # kind → asks, names, unless
     amount_words: tuple[str, ...]
     decline_needs: dict[str, tuple[str, ...]]  # decline kind → words one of which it needs
     money_words: tuple[str, ...]
@@ -39,14 +39,17 @@ class Cues:
     def names_other_benefit(self, text: str) -> bool:
         return any(word in text for word in self.other_benefits)
 
-    def asks_certificate_admin(self, text: str) -> bool:
-        """ "叉车证满四年复审要交钱吗": about a certificate's administration, not a subsidy."""
-        words = self.certificate_admin
-        return (
-            any(w in text for w in words["asks"])
-            and any(w in text for w in words["names"])
-            and not any(w in text for w in words["unless"])
-        )
+    def administration_asked(self, text: str) -> str | None:
+        """The kind of administration asked about, not a subsidy ("叉车证满四年复审要交钱吗":
+        a certificate's; "住多久才可以办理居住证": a document's), or None."""
+        for kind, words in self.administration.items():
+            if (
+                any(w in text for w in words["asks"])
+                and any(w in text for w in words["names"])
+                and not any(w in text for w in words["unless"])
+            ):
+                return kind
+        return None
 
     def asks_amount(self, text: str) -> bool:
         return any(word in text for word in self.amount_words)
@@ -103,7 +106,10 @@ def load_cues(policy_dir: Path) -> Cues:
         subsidy_words=tuple(raw["subsidy_words"]),
         payment_time={k: tuple(v) for k, v in raw["payment_time"].items()},
         plan_period={k: tuple(v) for k, v in raw["plan_period"].items()},
-        certificate_admin={k: tuple(v) for k, v in raw["certificate_admin"].items()},
+        administration={
+            kind: {k: tuple(v) for k, v in words.items()}
+            for kind, words in raw["administration"].items()
+        },
         audiences=tuple((k, tuple(v)) for k, v in raw["audience_cues"].items()),
         decline_labels=dict(raw["decline_labels"]),
         stopwords=frozenset(raw["stopwords"]),

@@ -19,7 +19,7 @@ class Reading:
     policy_cue: bool
     ties_to_plan: bool  # a policy cue or a weaker hint
     other_benefit: bool  # another programme's benefit word (住房补贴, 低保金 …)
-    certificate_admin: bool  # a certificate's administration (复审, 报名 …)
+    administration: str | None  # the administration asked about (a certificate's 复审 …)
     abuse: bool
     asks_amount: bool
     asks_money: bool  # money asked outright, not a count or a duration
@@ -48,7 +48,7 @@ def read_message(text: str, cues: Cues, certificates: CertificateBook, groups: G
         policy_cue=cues.has_policy_cue(text),
         ties_to_plan=cues.ties_to_plan(text),
         other_benefit=cues.names_other_benefit(text),
-        certificate_admin=cues.asks_certificate_admin(text),
+        administration=cues.administration_asked(text),
         abuse=cues.is_abuse(text),
         asks_amount=cues.asks_amount(text),
         asks_money=cues.asks_money(text),

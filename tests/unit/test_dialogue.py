@@ -567,7 +567,7 @@ async def test_unsure_guess_at_an_unrelated_message_is_declined_with_the_menu(
     assert reply.kind == "decline" and reply.intent == "out_of_scope"
     assert any(reply.buttons)
     # A decline the classifier does lean to gives its own pointer.
-    q3 = "我的社保卡补办好了没有，能不能查一下"
+    q3 = "我上个月交的材料审核好了没有，能不能查一下"
     fake.answers[q3] = result(q3, ("nlu_fallback", 0.35), ("oos_case_status", 0.33))
     assert (await dialogue.handle_text(q3, Context())).intent == "oos_case_status"
     # The same unsure guess at a message naming a subsidy is still a clarification.
@@ -597,6 +597,28 @@ async def test_certificate_administration_is_declined_however_sure_the_classifie
     assert (reply.kind == "decline") is declined
     if declined:
         assert "发证机构" in reply.text and "12333" in reply.text and any(reply.buttons)
+
+
+@pytest.mark.parametrize(
+    ("text", "declined"),
+    [
+        ("住多久才可以办理居住证", True),
+        ("失业登记怎么操作", True),
+        ("社保卡丢了去哪办", True),
+        # Whether the plan needs it, or the document with training or a subsidy: the plan's.
+        ("要先去失业登记吗", False),
+        ("办了居住证能领培训补贴吗", False),
+        ("办理失业登记后参加培训有补贴吗", False),
+    ],
+)
+async def test_getting_a_document_the_plan_names_as_a_condition_is_declined_with_the_office(
+    dialogue: Dialogue, fake: FakeNlu, text: str, declined: bool
+):
+    fake.answers[text] = result(text, ("social_training_eligibility", 0.9))
+    reply = await dialogue.handle_text(text, Context())
+    assert (reply.kind == "decline") is declined
+    if declined:
+        assert "派出所" in reply.text and "12333" in reply.text and any(reply.buttons)
 
 
 async def test_a_whole_question_with_no_candidate_says_so_with_pointer_and_menu(
