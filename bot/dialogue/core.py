@@ -346,23 +346,23 @@ class Dialogue:
             return self._facet_answer(facet, context, result)
         followup = self._followup(result, context)
         if followup is not None:
-            return self._answer(followup, context, result.confidence, result)
+            return self._topic_answer(followup, reading, context, result)
         if intent in pack.topics and not self._is_unsure(result):
-            return self._answer(intent, context, result.confidence, result)
+            return self._topic_answer(intent, reading, context, result)
         if reading.asks_successor:
             return self._decline(CURRENT_POLICY, result.confidence)
         if reading.asks_if_plan_goes_on:
-            return self._answer(VALIDITY, context, result.confidence, result)
+            return self._topic_answer(VALIDITY, reading, context, result)
         agreed = self._second_opinion(result)
         if agreed is not None:
-            return self._answer(agreed, context, result.confidence, result)
+            return self._topic_answer(agreed, reading, context, result)
         overruled = self._overruled_decline_topic(result, reading)
         if overruled is not None:
-            return self._answer(overruled, context, result.confidence, result)
+            return self._topic_answer(overruled, reading, context, result)
         if reading.asks_claim and reading.policy_cue:
             # Unsure of the topic, but how to claim a training subsidy is asked outright
             # ("培训补贴怎么领").
-            return self._answer(CLAIM_INTENT, context, result.confidence, result)
+            return self._topic_answer(CLAIM_INTENT, reading, context, result)
         if self._unrelated(reading):
             return self._decline(self._closest_decline(result, OUT_OF_SCOPE), result.confidence)
         candidates = self._candidates(result, context)
@@ -376,6 +376,19 @@ class Dialogue:
             kind = self._closest_decline(result, OUT_OF_SCOPE)
             return self._decline(kind, result.confidence, "messages/not_found.j2")
         return self._vague(result)
+
+    def _topic_answer(
+        self, topic: str, reading: Reading, context: Context, result: NluResult
+    ) -> Reply:
+        """A topic's answer to a message. Asked who is in charge ("以工代训是哪个部门管"), the
+        plan's rule of responsibility comes first, unless the topic's own clauses say it."""
+        cues = self._pack.cues
+        if reading.asks_in_charge and not cues.in_charge_said_in & set(self._sections(topic)):
+            note = self._render("messages/in_charge.j2")
+            return self._answer(
+                topic, context, result.confidence, result, note, cues.in_charge_sections
+            )
+        return self._answer(topic, context, result.confidence, result)
 
     def _certificate_answer(
         self, mention: Mention, reading: Reading, context: Context, result: NluResult

@@ -25,6 +25,9 @@ class Cues:
     subsidy_words: tuple[str, ...]
     payment_time: dict[str, tuple[str, ...]]  # when, paid, money: one of each
     plan_period: dict[str, tuple[str, ...]]  # plan, goes_on, successor
+    in_charge_words: tuple[str, ...]
+    in_charge_sections: tuple[str, ...]  # cited by the note
+    in_charge_said_in: frozenset[str]  # clauses that already say who is in charge
     audiences: tuple[tuple[str, tuple[str, ...]], ...]  # in order of precedence
     decline_labels: dict[str, str]
     stopwords: frozenset[str]
@@ -76,6 +79,10 @@ class Cues:
         """ "新一轮方案出了没": what came after the plan."""
         return any(w in text for w in self.plan_period["successor"])
 
+    def asks_in_charge(self, text: str) -> bool:
+        """ "以工代训是哪个部门管": who is in charge."""
+        return any(w in text for w in self.in_charge_words)
+
     def names_decline_subject(self, kind: str, text: str) -> bool:
         """True unless the decline kind lists words and the message has none of them."""
         words = self.decline_needs.get(kind)
@@ -106,6 +113,9 @@ def load_cues(policy_dir: Path) -> Cues:
         subsidy_words=tuple(raw["subsidy_words"]),
         payment_time={k: tuple(v) for k, v in raw["payment_time"].items()},
         plan_period={k: tuple(v) for k, v in raw["plan_period"].items()},
+        in_charge_words=tuple(raw["in_charge"]["words"]),
+        in_charge_sections=tuple(raw["in_charge"]["sections"]),
+        in_charge_said_in=frozenset(raw["in_charge"]["said_in"]),
         administration={
             kind: {k: tuple(v) for k, v in words.items()}
             for kind, words in raw["administration"].items()

@@ -28,6 +28,7 @@ class Reading:
     asks_payment_time: bool  # when the money arrives
     asks_if_plan_goes_on: bool  # the plan named, with a word of its going on
     asks_successor: bool  # what came after the plan
+    asks_in_charge: bool  # who is in charge ("哪个部门管")
 
     @property
     def names_policy(self) -> bool:
@@ -57,4 +58,5 @@ def read_message(text: str, cues: Cues, certificates: CertificateBook, groups: G
         asks_payment_time=cues.asks_payment_time(text),
         asks_if_plan_goes_on=cues.asks_if_plan_goes_on(text),
         asks_successor=cues.asks_successor(text),
+        asks_in_charge=cues.asks_in_charge(text),
     )

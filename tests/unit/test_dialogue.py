@@ -621,6 +621,29 @@ async def test_getting_a_document_the_plan_names_as_a_condition_is_declined_with
         assert "派出所" in reply.text and "12333" in reply.text and any(reply.buttons)
 
 
+@pytest.mark.parametrize(
+    ("text", "topic", "noted"),
+    [
+        ("以工代训是哪个部门管", "work_for_training", True),
+        ("学徒制补贴归哪个部门负责", "apprentice_employee", True),
+        # The topic's own clause says who is in charge.
+        ("培训资金由哪个部门负责监管", "fund_supervision", False),
+        ("各部门职责谁负责", "department_duties", False),
+        # Where to apply is not who is in charge.
+        ("以工代训找哪个部门申请", "work_for_training", False),
+    ],
+)
+async def test_who_is_in_charge_gets_the_plans_rule_of_responsibility_first(
+    dialogue: Dialogue, fake: FakeNlu, pack: PolicyPack, text: str, topic: str, noted: bool
+):
+    fake.answers[text] = result(text, (topic, 0.93))
+    reply = await dialogue.handle_text(text, Context())
+    assert reply.kind == "answer" and reply.intent == topic
+    assert reply.text.startswith("💡 按方案“谁主管、谁培训、谁负责”") is noted
+    assert ("六(二)" in reply.sections) is (noted or "六(二)" in pack.topics[topic].sections)
+    assert set(pack.topics[topic].sections) <= set(reply.sections)
+
+
 async def test_a_whole_question_with_no_candidate_says_so_with_pointer_and_menu(
     dialogue: Dialogue, fake: FakeNlu, pack: PolicyPack
 ):
