@@ -29,6 +29,7 @@ class Cues:
     in_charge_sections: tuple[str, ...]  # cited by the note
     in_charge_said_in: frozenset[str]  # clauses that already say who is in charge
     audiences: tuple[tuple[str, tuple[str, ...]], ...]  # in order of precedence
+    addressee: tuple[str, ...]  # the receiver named ("贵单位"): says nothing about the asker
     decline_labels: dict[str, str]
     stopwords: frozenset[str]
 
@@ -93,6 +94,8 @@ class Cues:
 
     def audience(self, text: str) -> str | None:
         """The audience a message reveals, or None when it says nothing about the asker."""
+        for word in self.addressee:
+            text = text.replace(word, " ")
         for audience, words in self.audiences:
             if any(word in text for word in words):
                 return audience
@@ -120,7 +123,8 @@ def load_cues(policy_dir: Path) -> Cues:
             kind: {k: tuple(v) for k, v in words.items()}
             for kind, words in raw["administration"].items()
         },
-        audiences=tuple((k, tuple(v)) for k, v in raw["audience_cues"].items()),
+        audiences=tuple((k, tuple(v)) for k, v in raw["audience_cues"].items() if k != "addressee"),
+        addressee=tuple(raw["audience_cues"]["addressee"]),
         decline_labels=dict(raw["decline_labels"]),
         stopwords=frozenset(raw["stopwords"]),
     )

@@ -369,6 +369,20 @@ async def test_department_topics_are_offered_only_to_departments(dialogue: Dialo
     assert context.audience == "department"
 
 
+@pytest.mark.parametrize(
+    ("text", "audience"),
+    [
+        ("我想咨询一下贵单位，怎么办一个培训学校", "institution"),
+        ("请问贵局，我们公司员工培训有补贴吗", "enterprise"),
+        ("想问一下贵单位，培训补贴怎么领", None),
+    ],
+)
+def test_the_receiver_named_says_nothing_about_who_is_asking(
+    pack: PolicyPack, text: str, audience: str | None
+):
+    assert pack.cues.audience(text) == audience
+
+
 async def test_traditional_question_gets_traditional_reply(dialogue: Dialogue, fake: FakeNlu):
     fake.answers["外地戶口能領補貼嗎"] = result("q", ("social_training_eligibility", 0.95))
     reply = await dialogue.handle_text("外地戶口能領補貼嗎", Context())
