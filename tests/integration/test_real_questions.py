@@ -97,10 +97,5 @@ def test_no_real_question_meets_a_dead_end(outcomes):
 
 
 @pytest.mark.nlu
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9's bars are not met yet (see `make eval`); strict: meeting them fails "
-    "this marker, so the bars become the gate",
-)
 def test_real_evaluation_set_meets_the_bars(outcomes):
     assert summarize(outcomes).meets(BARS) == []
