@@ -599,6 +599,8 @@ async def test_unsure_guess_at_an_unrelated_message_is_declined_with_the_menu(
         ("叉车证满四年复审要交钱吗", True),
         ("中级职称考试成绩什么时候公布", True),
         ("电工证过期了怎么办", True),
+        ("常州哪里可以办焊工证", True),
+        ("哪里可以办理办学许可证", False),
         ("叉车证复审培训有补贴吗", False),
         ("学生学徒和职工学徒有啥区别", False),
     ],
