@@ -153,3 +153,36 @@ async def test_whether_the_plan_goes_on_gets_its_end_date_not_a_choice(assistant
     assert "已经到期" in reply.text and "12333" in reply.text
     successor = await assistant.dialogue.handle_text("新一轮职业技能提升方案出了没", Context())
     assert (successor.kind, successor.intent) == ("decline", "oos_current_policy")
+
+
+async def test_training_for_the_unemployed_is_answered_not_declined(assistant: Assistant):
+    # The classifier is sure it is 失业金; the words say training, and the plan's words choose.
+    reply = await assistant.dialogue.handle_text("失业培训每人补多少", Context())
+    assert (reply.kind, reply.intent) == ("answer", "subsidy_amount")
+    assert "三(一)" in reply.sections
+
+
+@pytest.mark.parametrize("question", ["办理居住证要住满多久", "失业登记去哪办"])
+async def test_getting_a_document_gets_the_office_that_issues_it(
+    assistant: Assistant, question: str
+):
+    reply = await assistant.dialogue.handle_text(question, Context())
+    assert reply.kind == "decline" and "派出所" in reply.text and "12333" in reply.text
+
+
+async def test_who_is_in_charge_gets_the_rule_of_responsibility(assistant: Assistant):
+    reply = await assistant.dialogue.handle_text("以工代训归哪个部门管", Context())
+    assert (reply.kind, reply.intent) == ("answer", "work_for_training")
+    assert reply.sections[0] == "六(二)" and "四(二)" in reply.sections
+    assert "谁主管、谁培训、谁负责" in reply.text
+
+
+async def test_a_letter_to_the_bureau_about_opening_a_school_is_from_an_institution(
+    assistant: Assistant,
+):
+    context = Context()
+    reply = await assistant.dialogue.handle_text(
+        "我想咨询一下贵单位，怎么开办一所职业培训学校，需要什么手续", context
+    )
+    assert context.audience == "institution"
+    assert reply.kind == "clarify" and reply.candidates[0].topic == "private_institutions"
