@@ -186,6 +186,8 @@ def test_there_is_a_decline_for_every_out_of_scope_kind(pack: PolicyPack, render
     assert declines == set(pack.out_of_scope)
     messages = {n.removeprefix("messages/").removesuffix(".j2") for n in renderer.names("messages")}
     assert set(pack.smalltalk) <= messages
+    # Each kind of administration declined has its pointer (bot/dialogue/core.py).
+    assert {f"{kind}_admin" for kind in pack.cues.administration} <= messages
 
 
 @pytest.mark.parametrize("today", [PLAN_DAY, TODAY], ids=["during-plan", "today"])
