@@ -168,10 +168,12 @@ class Dialogue:
             notes.append(self._render("messages/pii_warning.j2"))
             # The question around the number is still answered.
             question = _MASK_RUN.sub("", question).strip(" ,，:：。")
+        # Punctuation or emoji alone ("？？") give nothing to go on: the menu, not a guess.
+        has_words = any(ch.isalnum() for ch in question)
         try:
             reply = (
                 await self._understand(question, context)
-                if len(question) >= 2 or not masked.kinds
+                if has_words and (len(question) >= 2 or not masked.kinds)
                 else self._vague(None)
             )
         except NluUnavailable:

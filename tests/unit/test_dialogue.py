@@ -13,6 +13,7 @@ from bot.dialogue.types import Context
 from bot.policy_pack import PolicyPack
 from bot.render import Renderer
 from nlu.client import Entity
+from nlu.normalize import normalize
 from tests.conftest import TODAY
 from tests.support.fake_nlu import FakeNlu, result
 
@@ -346,6 +347,11 @@ async def test_every_reply_that_is_not_an_answer_has_buttons(dialogue: Dialogue,
     fake.answers["嗯"] = result("嗯", ("nlu_fallback", 0.3))
     vague = await dialogue.handle_text("嗯", Context())
     assert vague.kind == "menu" and vague.buttons and not vague.answered
+    # Punctuation or emoji alone: the menu, whatever the classifier would guess.
+    for text in ("？？", "??", "…", "👍👍"):
+        fake.answers[normalize(text)] = result(text, ("oos_other_program", 0.99))
+        reply = await dialogue.handle_text(text, Context())
+        assert reply.kind == "menu" and reply.buttons, text
     declined = await dialogue.handle_text("今天天气怎么样", Context())
     assert declined.kind == "decline" and declined.buttons
     for reply in (
