@@ -123,8 +123,8 @@ def load_cues(policy_dir: Path) -> Cues:
             kind: {k: tuple(v) for k, v in words.items()}
             for kind, words in raw["administration"].items()
         },
-        audiences=tuple((k, tuple(v)) for k, v in raw["audience_cues"].items() if k != "addressee"),
-        addressee=tuple(raw["audience_cues"]["addressee"]),
+        audiences=tuple((k, tuple(v)) for k, v in raw["audience_cues"].items()),
+        addressee=tuple(raw["addressee"]),
         decline_labels=dict(raw["decline_labels"]),
         stopwords=frozenset(raw["stopwords"]),
     )
